@@ -1,0 +1,1 @@
+"""Digital-services dashboard for a provincial power company (modelled on PC Phú Yên)."""

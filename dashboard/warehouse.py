@@ -1,0 +1,101 @@
+"""Published warehouse versions: the CURRENT pointer (a contract), kept versions, read-only connections.
+
+`<data dir>/CURRENT` holds one line: the published warehouse file's path relative to the data
+directory. The build is the only writer; it publishes by replacing CURRENT atomically.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from dashboard import config
+
+POINTER = "CURRENT"
+WAREHOUSE_SUBDIR = "warehouse"
+VERSION_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+
+
+@dataclass(frozen=True)
+class Published:
+    version: str
+    path: Path
+
+
+def _dir(data_dir: Path | None) -> Path:
+    return Path(data_dir) if data_dir is not None else config.data_dir()
+
+
+def version_of(path: Path) -> str:
+    return Path(path).stem
+
+
+def current(data_dir: Path | None = None) -> Published | None:
+    """The published warehouse, or None when nothing is published (or the pointer is dangling)."""
+    root = _dir(data_dir)
+    try:
+        rel = (root / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = root / rel
+    if not rel or not path.is_file():
+        return None
+    return Published(version_of(path), path)
+
+
+def kept_versions(data_dir: Path | None = None) -> list[str]:
+    """Version ids of the warehouse files kept on disk, newest first."""
+    folder = _dir(data_dir) / WAREHOUSE_SUBDIR
+    if not folder.is_dir():
+        return []
+    names = [p.stem for p in folder.glob("*.duckdb") if VERSION_RE.match(p.stem)]
+    return sorted(names, reverse=True)
+
+
+def version_path(version: str, data_dir: Path | None = None) -> Path | None:
+    """The file of a kept version; None for an unknown or malformed id (never a path outside the folder)."""
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        return None
+    path = _dir(data_dir) / WAREHOUSE_SUBDIR / f"{version}.duckdb"
+    return path if path.is_file() else None
+
+
+def new_version_path(version: str, data_dir: Path | None = None) -> Path:
+    folder = _dir(data_dir) / WAREHOUSE_SUBDIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{version}.duckdb"
+
+
+def publish(path: Path, data_dir: Path | None = None, keep: int | None = None) -> Published:
+    """Point CURRENT at `path` atomically (write a temp file, fsync, os.replace), then prune old versions."""
+    root = _dir(data_dir)
+    rel = os.path.relpath(Path(path).resolve(), root.resolve())
+    tmp = root / f".{POINTER}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(rel + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / POINTER)
+    prune(root, keep if keep is not None else config.int_setting("DASHBOARD_KEEP_VERSIONS"))
+    return Published(version_of(path), Path(path))
+
+
+def prune(data_dir: Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` versions, never the published one. Readers holding a deleted
+    file open keep reading it (POSIX unlink semantics)."""
+    pub = current(data_dir)
+    removed = []
+    for version in kept_versions(data_dir)[max(keep, 1):]:
+        if pub and version == pub.version:
+            continue
+        (Path(data_dir) / WAREHOUSE_SUBDIR / f"{version}.duckdb").unlink(missing_ok=True)
+        removed.append(version)
+    return removed
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a published warehouse file."""
+    return duckdb.connect(str(path), read_only=True)
