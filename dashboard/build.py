@@ -1,0 +1,275 @@
+"""`python -m dashboard build --source DIR`: validate the exports, load the raw tables, run the models in
+queries/models/, write a new warehouse file and publish it atomically.
+
+The published warehouse is never written: the build writes `<version>.building-<pid>` beside it, renames it
+when complete and only then replaces the CURRENT pointer. A failed or killed build leaves both untouched.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from dashboard import config, warehouse
+from dashboard.contract import LOAD_ORDER, TABLES
+from dashboard.exports import (ExportError, Problems, check_references, check_table, find_sources, ident, load,
+                               open_source)
+
+Progress = Callable[[float, str], None]
+MODEL_HEADER_RE = re.compile(r"^--\s*model:\s*(\w+)\s*$", re.M)
+
+
+@dataclass
+class BuildResult:
+    version: str
+    path: Path
+    row_counts: dict[str, int]
+    latest_period: dt.date | None
+    seconds: float
+
+
+# ---------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    path: Path
+    sql: str
+    depends: tuple[str, ...]
+
+    @property
+    def is_staging(self) -> bool:
+        return self.name.startswith("stg_")
+
+
+def strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def load_models(models_dir: Path | None = None) -> list[Model]:
+    """Every model file, in dependency order (a model runs after the models its SQL names)."""
+    models_dir = Path(models_dir or config.MODELS_DIR)
+    files = sorted(models_dir.glob("*.sql"))
+    names = {p.stem for p in files}
+    raw = {}
+    for path in files:
+        sql = path.read_text(encoding="utf-8")
+        body = strip_comments(sql)
+        deps = tuple(sorted(n for n in names if n != path.stem and re.search(rf"\b{n}\b", body)))
+        raw[path.stem] = Model(path.stem, path, sql.strip().rstrip(";"), deps)
+    ordered: list[Model] = []
+    done: set[str] = set()
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done:
+            return
+        if name in visiting:
+            raise ValueError(f"queries/models/{name}.sql: models depend on each other in a cycle")
+        visiting.add(name)
+        for dep in raw[name].depends:
+            visit(dep)
+        visiting.discard(name)
+        done.add(name)
+        ordered.append(raw[name])
+
+    for name in sorted(raw):
+        visit(name)
+    return ordered
+
+
+def run_models(con: duckdb.DuckDBPyConnection, models: list[Model], progress: Progress, start: float, span: float):
+    for i, model in enumerate(models):
+        progress(start + span * i / len(models), f"model {model.name}")
+        kind = "temp table" if model.is_staging else "table"
+        try:
+            con.execute(f"create or replace {kind} {ident(model.name)} as {model.sql}")
+        except duckdb.Error as exc:
+            raise ModelError(f"queries/models/{model.name}.sql: {str(exc).strip().splitlines()[0]}") from exc
+
+
+class ModelError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- the build
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def new_version() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def clean_stale(data_dir: Path) -> None:
+    """Remove leftovers of killed builds (their process is gone)."""
+    folder = data_dir / warehouse.WAREHOUSE_SUBDIR
+    for path in folder.glob("*.building-*"):
+        pid = path.name.rsplit("-", 1)[-1].split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            Path(str(path) + ".wal").unlink(missing_ok=True)
+    tmp = data_dir / "tmp"
+    if tmp.is_dir():
+        for sub in tmp.iterdir():
+            if sub.name.isdigit() and not _alive(int(sub.name)):
+                shutil.rmtree(sub, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def quiet(_fraction: float, _message: str) -> None:
+    pass
+
+
+def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = quiet,
+          keep: int | None = None, models_dir: Path | None = None) -> BuildResult:
+    """Validate, load, model and publish. Raises ExportError (with every problem found) or ModelError;
+    in both cases nothing published changes."""
+    started = time.perf_counter()
+    data_dir = Path(data_dir) if data_dir else config.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale(data_dir)
+    problems = Problems()
+    progress(0.0, f"reading {source_dir}")
+    sources = find_sources(Path(source_dir), problems)
+    if problems:
+        raise ExportError(problems)
+    models = load_models(models_dir)
+
+    version = new_version()
+    final_path = warehouse.new_version_path(version, data_dir)
+    building = final_path.with_name(f"{final_path.name}.building-{os.getpid()}")
+    spill = data_dir / "tmp" / str(os.getpid())
+    spill.mkdir(parents=True, exist_ok=True)
+    threads = config.int_setting("DASHBOARD_BUILD_THREADS")
+    settings = {"memory_limit": config.setting("DASHBOARD_BUILD_MEMORY"), "temp_directory": str(spill)}
+    if threads > 0:
+        settings["threads"] = threads
+    hashing = ThreadPoolExecutor(max_workers=1)
+    checksums = {name: hashing.submit(sha256, path) for name, path in sources.items()}
+    con = duckdb.connect(str(building), config=settings)
+    try:
+        loaded = {}
+        sizes = {name: max(path.stat().st_size, 1) for name, path in sources.items()}
+        total, done = sum(sizes.values()), 0
+        for name in LOAD_ORDER:
+            path = sources[name]
+            progress(0.05 + 0.45 * done / total, f"loading {path.name}")
+            done += sizes[name]
+            src = open_source(con, TABLES[name], path, problems)
+            if src is None or not load(con, src, problems):
+                continue
+            check_table(con, src, problems)
+            loaded[name] = src
+        progress(0.5, "checking references between tables")
+        check_references(con, loaded, problems)
+        if problems:
+            raise ExportError(problems)
+        run_models(con, models, progress, 0.55, 0.4)
+        check_targets(con, loaded, problems)
+        if problems:
+            raise ExportError(problems)
+        progress(0.95, "writing data_version")
+        row_counts = {name: con.execute(f"select count(*) from {ident(name)}").fetchall()[0][0] for name in LOAD_ORDER}
+        first_period, latest_period = con.execute("select min(period), max(period) from bills").fetchall()[0]
+        files = [{"table": n, "file": sources[n].name, "bytes": sources[n].stat().st_size,
+                  "sha256": checksums[n].result(), "rows": row_counts[n]} for n in LOAD_ORDER]
+        built_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+        con.execute(
+            "create table data_version as select $version as version, $built_at::timestamp as built_at, "
+            "$source_dir as source_dir, $files::json as source_files, $row_counts::json as row_counts, "
+            "$first_period::date as first_period, $latest_period::date as latest_period",
+            {"version": version, "built_at": built_at, "source_dir": str(Path(source_dir).resolve()),
+             "files": json.dumps(files, ensure_ascii=False), "row_counts": json.dumps(row_counts),
+             "first_period": first_period, "latest_period": latest_period})
+        con.execute("checkpoint")
+        con.close()
+        os.replace(building, final_path)
+        progress(0.99, "publishing")
+        warehouse.publish(final_path, data_dir, keep)
+    except BaseException:
+        con.close()
+        building.unlink(missing_ok=True)
+        Path(str(building) + ".wal").unlink(missing_ok=True)
+        raise
+    finally:
+        hashing.shutdown(wait=True)
+        shutil.rmtree(spill, ignore_errors=True)
+    progress(1.0, "done")
+    return BuildResult(version, final_path, row_counts, latest_period, time.perf_counter() - started)
+
+
+def check_targets(con, loaded, problems: Problems) -> None:
+    if "targets" not in loaded:
+        return
+    unknown = con.execute("select distinct t.kpi from targets t anti join kpis k on k.kpi = t.kpi "
+                          "order by 1 limit 5").fetchall()
+    if unknown:
+        names = ", ".join(repr(u[0]) for u in unknown)
+        known = ", ".join(r[0] for r in con.execute("select kpi from kpis order by sort_order").fetchall())
+        problems.add(loaded["targets"].path.name, f"column kpi: {names} is not a KPI in queries/models/kpis.sql "
+                                                  f"(known: {known})")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, type=Path, help="folder with one export file per table")
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
+    parser.add_argument("--keep", type=int, help="versions to keep (default: $DASHBOARD_KEEP_VERSIONS)")
+
+
+def print_progress(fraction: float, message: str) -> None:
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result = build(args.source, args.data_dir, print_progress, args.keep)
+    except ExportError as exc:
+        print(f"The exports in {args.source} were not loaded; the published data is unchanged. Fix these:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except ModelError as exc:
+        print(f"A model failed; the published data is unchanged.\n  {exc}", file=sys.stderr)
+        return 1
+    width = max(len(n) for n in result.row_counts)
+    for name, rows in result.row_counts.items():
+        print(f"{name:<{width}}  {rows:>12,}")
+    print(f"latest period   {result.latest_period:%Y-%m}")
+    print(f"version         {result.version}")
+    print(f"published       {result.path}")
+    print(f"seconds         {result.seconds:.1f}")
+    return 0

@@ -1,0 +1,5 @@
+-- model: stg_branch_periods
+-- grain: one row per branch and period (every pair, so months with no activity still get a row)
+select b.branch_code, p.period, p.period_end
+from branches as b
+cross join stg_periods as p

@@ -1,0 +1,61 @@
+-- model: stg_customer_counts
+-- grain: one row per branch and period
+-- description: active customers at period end and, of those, the ones with each contact or service on file.
+--   A customer counts from the month of greatest(connected_on, registered_on) until the month of
+--   disconnected_on, so each measure is a running sum of +1/-1 events: linear in customers, not
+--   customers x periods.
+with customers as (
+    select branch_code, connected_on, disconnected_on,
+           phone_registered_on, email_registered_on, app_registered_on,
+           zalo_registered_on, remote_meter_since
+    from customers
+),
+starts as (
+    unpivot (
+        select branch_code, disconnected_on,
+               connected_on as customers,
+               greatest(connected_on, phone_registered_on) as phone_customers,
+               greatest(connected_on, email_registered_on) as email_customers,
+               greatest(connected_on, app_registered_on) as app_customers,
+               greatest(connected_on, zalo_registered_on) as zalo_customers,
+               greatest(connected_on, remote_meter_since) as remote_capable_customers
+        from customers
+    )
+    on customers, phone_customers, email_customers, app_customers, zalo_customers, remote_capable_customers
+    into name measure value counts_from
+),
+events as (
+    select branch_code, measure, counts_from as on_day, 1 as delta from starts
+    union all
+    select branch_code, measure, greatest(counts_from, disconnected_on), -1
+    from starts where disconnected_on is not null
+),
+bounds as (
+    select min(period) as first_period, max(period) as last_period from stg_periods
+),
+monthly as (
+    select e.branch_code, e.measure,
+           greatest(date_trunc('month', e.on_day)::date, bounds.first_period) as period,
+           sum(e.delta) as delta
+    from events as e, bounds
+    where date_trunc('month', e.on_day) <= bounds.last_period
+    group by all
+),
+wide as (
+    pivot monthly on measure in (customers, phone_customers, email_customers, app_customers,
+                                 zalo_customers, remote_capable_customers)
+    using sum(delta) group by branch_code, period
+),
+final as (
+    select bp.branch_code, bp.period,
+        cast(sum(coalesce(w.customers, 0)) over running as bigint) as customers,
+        cast(sum(coalesce(w.phone_customers, 0)) over running as bigint) as phone_customers,
+        cast(sum(coalesce(w.email_customers, 0)) over running as bigint) as email_customers,
+        cast(sum(coalesce(w.app_customers, 0)) over running as bigint) as app_customers,
+        cast(sum(coalesce(w.zalo_customers, 0)) over running as bigint) as zalo_customers,
+        cast(sum(coalesce(w.remote_capable_customers, 0)) over running as bigint) as remote_capable_customers
+    from stg_branch_periods as bp
+    left join wide as w using (branch_code, period)
+    window running as (partition by bp.branch_code order by bp.period rows unbounded preceding)
+)
+select * from final

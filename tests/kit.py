@@ -1,0 +1,77 @@
+"""Small hand-made exports for tests: write tables as CSV the way an export would arrive."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from dashboard.contract import TABLES
+
+BRANCHES = [
+    {"branch_code": "PC08AA", "branch_name": "Điện lực Tuy Hòa", "district": "TP Tuy Hòa"},
+    {"branch_code": "PC08BB", "branch_name": "Điện lực Sông Cầu", "district": "TX Sông Cầu"},
+]
+CHANNELS = [
+    {"channel_code": "pay_banking", "kind": "payment", "name_vi": "Ngân hàng điện tử", "name_en": "Banking", "is_online": "true"},
+    {"channel_code": "pay_counter", "kind": "payment", "name_vi": "Quầy", "name_en": "Counter", "is_online": "false"},
+    {"channel_code": "req_portal", "kind": "request", "name_vi": "Cổng DVC", "name_en": "Portal", "is_online": "true"},
+    {"channel_code": "req_counter", "kind": "request", "name_vi": "Quầy", "name_en": "Counter", "is_online": "false"},
+]
+C1, C2 = "PC08AA0000001", "PC08BB0000002"
+
+
+def trueup_case() -> dict[str, list[dict]]:
+    """A hand-made case whose KPIs are worked out by hand in the tests."""
+    def bill(i, cust, period, method, kwh, offset=0):
+        return {"bill_id": i, "customer_id": cust, "period": period, "read_on": period[:8] + "15",
+                "read_method": method, "kwh": kwh, "offset_kwh": offset, "amount_vnd": int(kwh * 2000)}
+    customers = [
+        {"customer_id": C1, "branch_code": "PC08AA", "customer_type": "household", "connected_on": "2019-01-01",
+         "phone_registered_on": "2019-06-01", "email_registered_on": "2020-02-10", "app_registered_on": "2020-03-31"},
+        {"customer_id": C2, "branch_code": "PC08BB", "customer_type": "business", "connected_on": "2019-01-01",
+         "disconnected_on": "2020-04-30", "phone_registered_on": "2020-01-31"},
+    ]
+    bills = [
+        bill(1, C1, "2020-01-01", "manual", 100),
+        bill(2, C1, "2020-02-01", "estimated", 120),
+        bill(3, C1, "2020-03-01", "estimated", 80),
+        bill(4, C1, "2020-04-01", "remote", 150, 40),
+        bill(5, C1, "2020-05-01", "estimated", 90),
+        bill(6, C2, "2020-01-01", "estimated", 0),
+        bill(7, C2, "2020-02-01", "estimated", 0),
+        bill(8, C2, "2020-03-01", "manual", 50, -10),
+    ]
+    payments = [
+        {"payment_id": 1, "bill_id": 1, "customer_id": C1, "paid_on": "2020-01-20", "amount_vnd": 200000, "channel_code": "pay_banking"},
+        {"payment_id": 2, "bill_id": 2, "customer_id": C1, "paid_on": "2020-02-20", "amount_vnd": 100000, "channel_code": "pay_counter"},
+        {"payment_id": 3, "bill_id": 2, "customer_id": C1, "paid_on": "2020-02-25", "amount_vnd": 140000, "channel_code": "pay_banking"},
+        {"payment_id": 4, "bill_id": 6, "customer_id": C2, "paid_on": "2020-02-03", "amount_vnd": 0, "channel_code": "pay_counter"},
+    ]
+    requests = [
+        {"request_id": 1, "branch_code": "PC08AA", "customer_id": C1, "request_type": "contract_change", "channel_code": "req_portal",
+         "submitted_on": "2020-01-10", "completed_on": "2020-01-14", "status": "completed"},
+        {"request_id": 2, "branch_code": "PC08AA", "customer_id": "", "request_type": "new_connection", "channel_code": "req_counter",
+         "submitted_on": "2020-01-20", "postponed_on": "2020-02-01", "completed_on": "2020-03-05", "status": "completed"},
+        {"request_id": 3, "branch_code": "PC08BB", "customer_id": C2, "request_type": "meter_check", "channel_code": "req_portal",
+         "submitted_on": "2020-01-28", "completed_on": "2020-02-02", "status": "completed"},
+        {"request_id": 4, "branch_code": "PC08BB", "customer_id": "", "request_type": "other", "channel_code": "req_counter",
+         "submitted_on": "2020-02-10", "status": "cancelled"},
+    ]
+    targets = [{"kpi": "remote_read_rate", "branch_code": "", "valid_from": "2020-01-01", "valid_to": "2020-12-31",
+                "target": 0.8, "direction": "higher"},
+               {"kpi": "remote_read_rate", "branch_code": "PC08BB", "valid_from": "2020-01-01", "valid_to": "2020-12-31",
+                "target": 0.6, "direction": "higher"}]
+    annotations = [{"period": "2020-04-01", "branch_code": "", "text_vi": "Giãn cách xã hội", "text_en": "Social distancing"}]
+    return {"branches": BRANCHES, "channels": CHANNELS, "customers": customers, "bills": bills,
+            "payments": payments, "service_requests": requests, "targets": targets, "annotations": annotations}
+
+
+def write_exports(folder: Path, tables: dict[str, list[dict]], delim: str = ",") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        columns = TABLES[name].column_names
+        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns, delimiter=delim, extrasaction="raise")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({c: row.get(c, "") for c in columns})
+    return folder
