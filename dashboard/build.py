@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import shutil
 import sys
 import time
@@ -118,7 +117,9 @@ def sha256(path: Path) -> str:
 
 
 def new_version() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    """Sortable by build time: the suffix is the microsecond in hex, so two builds in one second still order."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + f"-{now.microsecond:06x}"
 
 
 def clean_stale(data_dir: Path) -> None:

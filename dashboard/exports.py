@@ -31,7 +31,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
+        sep = " " if self.message.startswith(("row ", "line ")) else ": "
+        return f"{self.file}{sep}{self.message}"
 
 
 @dataclass

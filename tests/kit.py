@@ -65,12 +65,15 @@ def trueup_case() -> dict[str, list[dict]]:
             "payments": payments, "service_requests": requests, "targets": targets, "annotations": annotations}
 
 
-def write_exports(folder: Path, tables: dict[str, list[dict]], delim: str = ",") -> Path:
+def write_exports(folder: Path, tables: dict[str, list[dict]], delim: str = ",",
+                  drop: dict[str, list[str]] | None = None) -> Path:
+    """Write each table with the contract's columns (less `drop`), plus any extra key found in its rows."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
-        columns = TABLES[name].column_names
+        columns = [c for c in TABLES[name].column_names if c not in (drop or {}).get(name, [])]
+        columns += [k for k in dict.fromkeys(k for r in rows for k in r) if k not in TABLES[name].column_names]
         with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns, delimiter=delim, extrasaction="raise")
+            writer = csv.DictWriter(fh, fieldnames=columns, delimiter=delim)
             writer.writeheader()
             for row in rows:
                 writer.writerow({c: row.get(c, "") for c in columns})
