@@ -1,0 +1,31 @@
+"""First start: when no warehouse is published, generate the built-in synthetic data for the whole company
+and build it, reporting progress. A file lock makes concurrent starts wait for one preparation."""
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+from typing import Callable
+
+from dashboard import config, warehouse
+
+Progress = Callable[[float, str], None]
+SYNTHETIC = "exports/synthetic"
+
+
+def prepare(progress: Progress, data_dir: Path | None = None, customers: int | None = None) -> warehouse.Published:
+    """Publish the synthetic warehouse unless one is published already. Generation takes the first 55 % of
+    the progress bar, the build the rest."""
+    from dashboard import build, generate  # heavy modules, needed only on a first start
+
+    data_dir = Path(data_dir) if data_dir else config.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".first-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        published = warehouse.current(data_dir)
+        if published:
+            return published
+        source = data_dir / SYNTHETIC
+        kwargs = {"customers": customers} if customers else {}
+        generate.generate(source, progress=lambda f, m: progress(0.55 * f, m), **kwargs)
+        build.build(source, data_dir, progress=lambda f, m: progress(0.55 + 0.45 * f, m))
+        return warehouse.current(data_dir)

@@ -1,0 +1,163 @@
+"""KPI scorecards: the value for a period, its comparison (previous period, same period last year, target),
+the red/amber/green state against the target in force, and the biggest misses. Pure pandas, no Streamlit."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+COMPARISONS = ("prev_month", "prev_year", "target")
+# Within this relative distance of the target a KPI is amber rather than red.
+AMBER_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Card:
+    kpi: str
+    label: str
+    unit: str
+    direction: str | None
+    value: float | None
+    reference: float | None  # the value compared against
+    delta: float | None  # value - reference
+    target: float | None
+    status: str | None  # green, amber, red; None without a target or a value
+    spark: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Miss:
+    branch_code: str
+    branch_name: str
+    kpi: str
+    label: str
+    unit: str
+    value: float
+    target: float
+    gap: float  # relative shortfall, > 0
+
+
+def month_shift(period: dt.date, months: int) -> dt.date:
+    index = period.year * 12 + period.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def is_missing(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA or x is pd.NaT
+
+
+def clean(x) -> float | None:
+    return None if is_missing(x) else float(x)
+
+
+def status(value, target, direction) -> str | None:
+    """green when the target is met, amber within AMBER_TOLERANCE (relative) of it, red beyond."""
+    value, target = clean(value), clean(target)
+    if value is None or target is None or direction not in ("higher", "lower"):
+        return None
+    if direction == "higher":
+        if value >= target:
+            return "green"
+        return "amber" if value >= target * (1 - AMBER_TOLERANCE) else "red"
+    if value <= target:
+        return "green"
+    return "amber" if value <= target * (1 + AMBER_TOLERANCE) else "red"
+
+
+def gap(value, target, direction) -> float | None:
+    """Relative shortfall against the target (positive = missed), None when it cannot be said."""
+    value, target = clean(value), clean(target)
+    if value is None or target is None or target == 0 or direction not in ("higher", "lower"):
+        return None
+    return (target - value) / abs(target) if direction == "higher" else (value - target) / abs(target)
+
+
+def _period_key(x) -> dt.date:
+    return pd.Timestamp(x).date()
+
+
+def target_lookup(targets: pd.DataFrame, branch_code: str | None) -> dict[tuple[str, dt.date], float]:
+    """(kpi, period) -> target for one scope (None: the company). A branch falls back to the company-wide
+    target where it has none of its own (target_month already expands them; hand-made frames may not)."""
+    if targets is None or targets.empty:
+        return {}
+    company = targets[targets["branch_code"].isna()]
+    found = {(k, _period_key(p)): float(t) for k, p, t in zip(company["kpi"], company["period"], company["target"])}
+    if branch_code is not None:
+        own = targets[targets["branch_code"] == branch_code]
+        found.update({(k, _period_key(p)): float(t) for k, p, t in zip(own["kpi"], own["period"], own["target"])})
+    return found
+
+
+def cards(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, period: dt.date, cmp: str,
+          lang: str, branch_code: str | None = None, spark_periods: int = 12) -> list[Card]:
+    """One card per KPI for `series` (rows of company_month, or of branch_month for one branch)."""
+    by_period = {_period_key(p): row for p, row in zip(series["period"], series.to_dict("records"))}
+    tmap = target_lookup(targets, branch_code)
+    label_col = "label_vi" if lang == "vi" else "label_en"
+    window = [month_shift(period, -i) for i in range(spark_periods - 1, -1, -1)]
+    out = []
+    for k in kpis.to_dict("records"):
+        column = k["column_name"]
+        current = by_period.get(period, {})
+        value = clean(current.get(column))
+        target = tmap.get((k["kpi"], period))
+        if cmp == "target":
+            reference = target
+        else:
+            ref_period = month_shift(period, -1 if cmp == "prev_month" else -12)
+            reference = clean(by_period.get(ref_period, {}).get(column))
+        delta = None if value is None or reference is None else value - reference
+        spark = [clean(by_period[p].get(column)) for p in window if p in by_period]
+        out.append(Card(k["kpi"], k[label_col], k["unit"], k["direction"], value, reference, delta, target,
+                        status(value, target, k["direction"]), [s for s in spark if s is not None]))
+    return out
+
+
+def branch_matrix(kpis: pd.DataFrame, branch_rows: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
+                  lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, states): one row per branch, one column per KPI label, for one period."""
+    rows = branch_rows[branch_rows["period"].map(_period_key) == period]
+    label_col = "label_vi" if lang == "vi" else "label_en"
+    values, states = {}, {}
+    for k in kpis.to_dict("records"):
+        col = k["column_name"]
+        vals, sts = [], []
+        for branch, value in zip(rows["branch_code"], rows[col]):
+            target = target_lookup(targets, branch).get((k["kpi"], period))
+            vals.append(clean(value))
+            sts.append(status(value, target, k["direction"]))
+        values[k[label_col]] = vals
+        states[k[label_col]] = sts
+    index = list(rows["branch_code"])
+    return pd.DataFrame(values, index=index), pd.DataFrame(states, index=index)
+
+
+def biggest_misses(kpis: pd.DataFrame, branch_rows: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
+                   lang: str, n: int = 3) -> list[Miss]:
+    """The n branch x KPI pairs furthest short of their target in `period` (relative shortfall)."""
+    rows = branch_rows[branch_rows["period"].map(_period_key) == period]
+    label_col = "label_vi" if lang == "vi" else "label_en"
+    misses = []
+    for k in kpis.to_dict("records"):
+        if k["direction"] not in ("higher", "lower"):
+            continue
+        for r in rows.to_dict("records"):
+            target = target_lookup(targets, r["branch_code"]).get((k["kpi"], period))
+            g = gap(r[k["column_name"]], target, k["direction"])
+            if g is not None and g > 0:
+                misses.append(Miss(r["branch_code"], r.get("branch_name", r["branch_code"]), k["kpi"], k[label_col],
+                                   k["unit"], float(r[k["column_name"]]), target, g))
+    misses.sort(key=lambda m: (-m.gap, m.branch_code, m.kpi))
+    return misses[:n]
+
+
+def rank(branch_rows: pd.DataFrame, column: str, direction: str | None, period: dt.date) -> dict[str, int]:
+    """Rank of each branch on one KPI in one period (1 = best), ties sharing the better rank."""
+    rows = branch_rows[branch_rows["period"].map(_period_key) == period][["branch_code", column]].dropna()
+    if rows.empty or direction not in ("higher", "lower"):
+        return {}
+    ranks = rows[column].rank(ascending=(direction == "lower"), method="min").astype(int)
+    return dict(zip(rows["branch_code"], ranks))

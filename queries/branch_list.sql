@@ -1,0 +1,6 @@
+-- title: Danh sách điện lực
+-- title_en: Branches
+-- grain: one row per branch
+-- params: none
+-- columns: branch_code, branch_name, district
+select branch_code, branch_name, district from branches order by branch_code
