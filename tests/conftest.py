@@ -1,0 +1,46 @@
+"""Shared fixtures: one session-wide build of the committed sample, and opt-in benchmarks."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dashboard import warehouse
+from dashboard.build import build
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "sample_data" / "sample"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-benchmarks", action="store_true", help="run the benchmarks (they print figures)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-benchmarks"):
+        return
+    skip = pytest.mark.skip(reason="benchmark: run with --run-benchmarks")
+    for item in items:
+        if "benchmark" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory) -> Path:
+    """A data directory with the committed sample built and published once for the whole session."""
+    data = tmp_path_factory.mktemp("sample-data")
+    build(SAMPLE, data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(sample_data_dir) -> warehouse.Published:
+    return warehouse.current(sample_data_dir)
+
+
+@pytest.fixture()
+def sample_env(sample_data_dir, monkeypatch):
+    """Point the app and the CLI at the sample data directory."""
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(sample_data_dir))
+    return sample_data_dir
