@@ -1,0 +1,268 @@
+"""Every visible string of the app, in Vietnamese and English, in one table; `t()` looks one up.
+
+KPI, channel, branch and annotation names are data (the `kpis`, `channels`, `branches` and
+`annotations` tables); `pick()` chooses between their `_vi` and `_en` columns.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+
+# key -> (vi, en). Placeholders are plain {names}; both languages use the same ones (a test checks).
+LABELS: dict[str, tuple[str, str]] = {
+    # ---- app and pages
+    "app.title": ("Chuyển đổi số dịch vụ khách hàng – PC Phú Yên",
+                  "Digital customer services – PC Phú Yên"),
+    "app.company": ("Công ty Điện lực Phú Yên", "Phu Yen Power Company"),
+    "page.overview": ("Tổng quan", "Overview"),
+    "page.branch": ("Điện lực", "Branch"),
+    "page.adoption": ("Số hóa khách hàng", "Digital adoption"),
+    "page.metering": ("Ghi chỉ số từ xa và hóa đơn tạm tính", "Remote reading and estimated bills"),
+    "page.payments": ("Thanh toán trực tuyến", "Online payment"),
+    "page.services": ("Dịch vụ trực tuyến", "Online service requests"),
+    "page.sql": ("SQL", "SQL"),
+    "page.data": ("Dữ liệu", "Data"),
+    "nav.section_kpis": ("Chỉ tiêu", "Indicators"),
+    "nav.section_tools": ("Công cụ", "Tools"),
+
+    # ---- controls
+    "control.branches": ("Điện lực", "Branches"),
+    "control.branch": ("Chọn điện lực", "Choose a branch"),
+    "control.branches_placeholder": ("Toàn công ty", "Whole company"),
+    "control.branches_help": ("Để trống để xem toàn công ty", "Leave empty for the whole company"),
+    "control.period_from": ("Từ kỳ", "From period"),
+    "control.period_to": ("Đến kỳ", "To period"),
+    "control.period": ("Kỳ", "Period"),
+    "control.comparison": ("So sánh với", "Compare with"),
+    "control.language": ("Ngôn ngữ", "Language"),
+    "control.kpi": ("Chỉ tiêu", "Indicator"),
+    "control.basis": ("Cơ sở tính", "Basis"),
+    "control.copy_link": ("Sao chép liên kết", "Copy link"),
+    "control.copy_link_help": (
+        "Liên kết giữ nguyên trang, bộ lọc, ngôn ngữ và phiên bản dữ liệu: người mở sẽ thấy đúng số liệu này.",
+        "The link keeps the page, filters, language and data version: whoever opens it sees these exact numbers."),
+    "control.reset": ("Đặt lại bộ lọc", "Reset filters"),
+    "lang.vi": ("Tiếng Việt", "Tiếng Việt"),
+    "lang.en": ("English", "English"),
+
+    # ---- comparisons, payment bases, statuses
+    "cmp.prev_month": ("Kỳ trước", "Previous period"),
+    "cmp.prev_year": ("Cùng kỳ năm trước", "Same period last year"),
+    "cmp.target": ("Kế hoạch", "Target"),
+    "basis.payments": ("Theo số giao dịch", "By number of payments"),
+    "basis.amount": ("Theo số tiền", "By amount"),
+    "basis.customers": ("Theo số khách hàng", "By paying customers"),
+    "status.on_target": ("Đạt kế hoạch", "On target"),
+    "status.near": ("Gần đạt", "Near target"),
+    "status.behind": ("Chưa đạt", "Behind target"),
+    "status.no_target": ("Chưa có kế hoạch", "No target"),
+    "direction.higher": ("Càng cao càng tốt", "Higher is better"),
+    "direction.lower": ("Càng thấp càng tốt", "Lower is better"),
+
+    # ---- notices about link parameters (values arrive clipped and sanitised by links.py)
+    "notice.heading": ("Một số tham số trong liên kết không hợp lệ và đã bị bỏ qua:",
+                       "Some link parameters were not valid and were ignored:"),
+    "notice.branch_unknown": ("Bỏ qua mã điện lực không có “{value}” (tham số {param}).",
+                              "Ignored unknown branch code “{value}” (parameter {param})."),
+    "notice.period_malformed": ("Tham số {param} = “{value}” không đúng dạng YYYY-MM (ví dụ 2020-08); dùng kỳ mặc định.",
+                                "Parameter {param} = “{value}” is not a YYYY-MM period (e.g. 2020-08); using the default."),
+    "notice.period_unavailable": ("Không có dữ liệu kỳ “{value}” (tham số {param}); dữ liệu có từ {first} đến {last}. Dùng kỳ mặc định.",
+                                  "No data for period “{value}” (parameter {param}); data covers {first} to {last}. Using the default."),
+    "notice.period_swapped": ("Kỳ bắt đầu {start} sau kỳ kết thúc {end}; đã đổi chỗ hai kỳ.",
+                              "The start period {start} was after the end period {end}; the two were swapped."),
+    "notice.cmp_unknown": ("Bỏ qua cách so sánh không hợp lệ “{value}” (tham số cmp nhận prev_month, prev_year hoặc target).",
+                           "Ignored unknown comparison “{value}” (parameter cmp takes prev_month, prev_year or target)."),
+    "notice.lang_unknown": ("Bỏ qua ngôn ngữ không hỗ trợ “{value}” (tham số lang nhận vi hoặc en).",
+                            "Ignored unsupported language “{value}” (parameter lang takes vi or en)."),
+    "notice.version_malformed": ("Bỏ qua phiên bản dữ liệu không hợp lệ “{value}” (tham số v); đang dùng dữ liệu hiện tại.",
+                                 "Ignored malformed data version “{value}” (parameter v); showing the current data."),
+    "notice.repeated": ("Tham số {param} xuất hiện {count} lần với các giá trị khác nhau; bỏ qua và dùng mặc định.",
+                        "Parameter {param} appears {count} times with different values; ignored, using the default."),
+    "notice.value_empty": ("Tham số {param} để trống; dùng mặc định.",
+                           "Parameter {param} is empty; using the default."),
+    "notice.param_invalid": ("Bỏ qua tham số có tên không hợp lệ “{param}”.",
+                             "Ignored a parameter with an invalid name “{param}”."),
+    "notice.value_invalid": ("Bỏ qua giá trị không hợp lệ của tham số {param}: “{value}”.",
+                             "Ignored an invalid value of parameter {param}: “{value}”."),
+    "notice.param_unknown": ("Trang này không dùng tham số {param}; đã bỏ qua.",
+                             "This page does not use parameter {param}; ignored."),
+    "notice.extra_invalid": ("Giá trị “{value}” của tham số {param} không hợp lệ; dùng mặc định.",
+                             "Value “{value}” of parameter {param} is not valid; using the default."),
+
+    # ---- data-version banners
+    "banner.version_not_kept": (
+        "Liên kết này ghim phiên bản dữ liệu {version}, phiên bản này không còn được lưu. Đang hiển thị dữ liệu hiện tại ({current}); số liệu có thể khác lúc chia sẻ liên kết.",
+        "This link pins data version {version}, which is no longer kept. Showing the current data ({current}); figures may differ from when the link was shared."),
+    "banner.version_pinned": ("Đang xem phiên bản dữ liệu {version} được ghim trong liên kết; dữ liệu mới nhất là {current}.",
+                              "Showing data version {version}, pinned by the link; the latest data is {current}."),
+    "banner.view_current": ("Xem dữ liệu mới nhất", "View the latest data"),
+    "banner.new_version": ("Đã có dữ liệu mới (phiên bản {version}).", "New data is available (version {version})."),
+
+    # ---- footer and data page
+    "footer.line": ("Phiên bản dữ liệu {version} · tạo lúc {built_at} · kỳ mới nhất {latest}",
+                    "Data version {version} · built at {built_at} · latest period {latest}"),
+    "footer.data_version": ("Phiên bản dữ liệu: {version}", "Data version: {version}"),
+    "footer.built_at": ("Tạo lúc: {built_at}", "Built at: {built_at}"),
+    "footer.latest_period": ("Kỳ dữ liệu mới nhất: {period}", "Latest period: {period}"),
+    "data.version": ("Phiên bản", "Version"),
+    "data.built_at": ("Thời điểm tạo", "Built at"),
+    "data.latest_period": ("Kỳ mới nhất", "Latest period"),
+    "data.source_files": ("Tệp nguồn", "Source files"),
+    "data.checksum": ("Mã kiểm tra", "Checksum"),
+    "data.row_counts": ("Số dòng theo bảng", "Rows per table"),
+    "data.table": ("Bảng", "Table"),
+    "data.rows": ("Số dòng", "Rows"),
+    "data.kept_versions": ("Các phiên bản đang lưu", "Kept versions"),
+    "data.current": ("hiện tại", "current"),
+    "data.kpi_catalogue": ("Danh mục chỉ tiêu", "Indicator catalogue"),
+    "data.queries": ("Truy vấn của các trang", "Page queries"),
+
+    # ---- empty states and errors
+    "empty.no_rows": ("Không có dữ liệu cho bộ lọc này", "No rows for these filters"),
+    "empty.no_warehouse": ("Chưa có dữ liệu được công bố. Chạy lệnh python -m dashboard build để nạp dữ liệu.",
+                           "No data has been published yet. Run python -m dashboard build to load data."),
+    "empty.no_target": ("Chưa có kế hoạch cho chỉ tiêu này", "No target set for this indicator"),
+    "empty.no_comparison": ("Không có số liệu để so sánh", "No value to compare with"),
+    "firststart.intro": ("Chưa có dữ liệu: đang tạo dữ liệu mẫu và xây dựng kho dữ liệu lần đầu, việc này chỉ làm một lần.",
+                         "No data yet: generating the sample data and building the warehouse for the first time; this happens only once."),
+    "firststart.starting": ("Đang bắt đầu…", "Starting…"),
+    "firststart.done": ("Xong. Đang mở bảng điều khiển…", "Done. Opening the dashboard…"),
+    "tile.error": ("Truy vấn {file} lỗi: {error}", "Query {file} failed: {error}"),
+    "error.unexpected": ("Có lỗi khi hiển thị phần này: {error}", "This section failed to render: {error}"),
+
+    # ---- biggest misses (overview)
+    "misses.title": ("Xa kế hoạch nhất", "Biggest misses"),
+    "misses.item": ("{branch} – {kpi}: {value} (kế hoạch {target}, thiếu {gap})",
+                    "{branch} – {kpi}: {value} (target {target}, short by {gap})"),
+    "misses.sentence": ("Kỳ {period}: {count} chỉ tiêu chưa đạt kế hoạch; xa nhất là {items}.",
+                        "{period}: {count} indicators behind target; furthest behind: {items}."),
+    "misses.none": ("Kỳ {period}: mọi điện lực đều đạt kế hoạch.", "{period}: every branch is on target."),
+    "misses.no_targets": ("Chưa có kế hoạch nào cho kỳ {period}.", "No targets are set for {period}."),
+
+    # ---- metrics, tables
+    "metric.vs": ("{delta} so với {cmp}", "{delta} vs {cmp}"),
+    "metric.company": ("Toàn công ty", "Whole company"),
+    "metric.target_value": ("Kế hoạch: {target}", "Target: {target}"),
+    "overview.scorecard": ("Bảng chỉ tiêu", "Scorecard"),
+    "overview.laggards": ("Điện lực chậm nhất", "Lagging branches"),
+    "overview.cards_for": ("Chỉ tiêu của {scope}, {period}", "Indicators for {scope}, {period}"),
+    "overview.table_help": (
+        "Mỗi ô là giá trị kỳ {period} của một điện lực; màu so với kế hoạch: xanh đạt, vàng gần đạt, đỏ chưa đạt.",
+        "Each cell is a branch's value for {period}; colour against target: green on target, amber near, red behind."),
+    "col.kpi": ("Chỉ tiêu", "Indicator"),
+    "col.branch": ("Điện lực", "Branch"),
+    "col.branch_code": ("Mã điện lực", "Branch code"),
+    "col.period": ("Kỳ", "Period"),
+    "col.value": ("Giá trị", "Value"),
+    "col.previous": ("Kỳ so sánh", "Comparison value"),
+    "col.change": ("Thay đổi", "Change"),
+    "col.target": ("Kế hoạch", "Target"),
+    "col.status": ("Tình trạng", "Status"),
+    "col.unit": ("Đơn vị", "Unit"),
+    "col.description": ("Định nghĩa", "Definition"),
+
+    # ---- downloads
+    "download.csv": ("Tải CSV", "Download CSV"),
+    "download.excel": ("Tải Excel", "Download Excel"),
+    "download.image_hint": ("Tải ảnh biểu đồ bằng nút máy ảnh trên biểu đồ.",
+                            "Download a chart as an image with the camera button on the chart."),
+
+    # ---- sign-in and mode
+    "mode.local": ("Chế độ cục bộ – chưa cấu hình đăng nhập", "Local mode – sign-in not configured"),
+    "auth.sign_in": ("Đăng nhập", "Sign in"),
+    "auth.sign_out": ("Đăng xuất", "Sign out"),
+    "auth.signed_in_as": ("Đã đăng nhập: {email}", "Signed in as {email}"),
+    "auth.forbidden": ("Bạn không có quyền xem trang này.", "You do not have access to this page."),
+
+    # ---- SQL page
+    "sql.editor": ("Câu lệnh SQL", "SQL query"),
+    "sql.run": ("Chạy", "Run"),
+    "sql.help": ("Chỉ cho phép câu lệnh đọc (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN).",
+                 "Only read statements are allowed (SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)."),
+    "sql.rows": ("{count} dòng", "{count} rows"),
+    "sql.truncated": ("Chỉ hiển thị {shown} dòng đầu; tệp tải xuống chứa tối đa {limit} dòng.",
+                      "Showing the first {shown} rows; downloads hold up to {limit} rows."),
+    "sql.refused": ("Câu lệnh bị từ chối: {error}", "Statement refused: {error}"),
+    "sql.timeout": ("Truy vấn chạy quá {seconds} giây và đã bị dừng.",
+                    "The query ran longer than {seconds} seconds and was stopped."),
+    "sql.error": ("Truy vấn lỗi: {error}", "Query failed: {error}"),
+    "sql.elapsed": ("Thời gian chạy: {seconds} giây", "Ran in {seconds} s"),
+    "sql.tables": ("Bảng trong kho dữ liệu", "Warehouse tables"),
+
+    # ---- charts
+    "chart.period": ("Kỳ", "Period"),
+    "chart.company": ("Toàn công ty", "Whole company"),
+    "chart.target": ("Kế hoạch", "Target"),
+    "chart.target_of": ("Kế hoạch – {name}", "Target – {name}"),
+    "chart.value": ("Giá trị", "Value"),
+    "chart.share": ("Tỷ lệ", "Share"),
+    "chart.customers": ("Số khách hàng", "Customers"),
+    "chart.bills": ("Số hóa đơn", "Bills"),
+    "chart.requests": ("Số yêu cầu", "Requests"),
+    "chart.days": ("Số ngày", "Days"),
+    "chart.kwh": ("kWh", "kWh"),
+    "chart.money_axis": ("Số tiền ({unit})", "Amount ({unit})"),
+    "chart.online": ("Trực tuyến", "Online"),
+    "chart.cash": ("Tiền mặt / tại quầy", "Cash / in person"),
+    "chart.channel": ("Kênh", "Channel"),
+    "chart.share_of_total": ("Tỷ trọng", "Share of total"),
+    "chart.funnel_title": ("Khách hàng theo mức độ số hóa", "Customers by digital contact"),
+    "funnel.customers": ("Tổng số khách hàng", "Customers"),
+    "funnel.phone": ("Có số điện thoại", "Phone on file"),
+    "funnel.email": ("Có email", "Email on file"),
+    "funnel.app": ("Dùng App CSKH", "App users"),
+    "funnel.zalo": ("Nhận thông báo qua Zalo", "Zalo users"),
+    "chart.estimate_error_title": ("Phân bố sai lệch của hóa đơn tạm tính", "Distribution of estimate errors"),
+    "chart.estimate_error_axis": ("Sai lệch (thực tế − tạm tính) ÷ tạm tính",
+                                  "Error (actual − estimated) ÷ estimated"),
+    "chart.estimate_bias_title": ("Sai lệch có dấu của tạm tính theo kỳ", "Signed estimate error by period"),
+    "chart.estimate_bias_note": ("Dương: tạm tính thấp hơn thực tế", "Positive: estimate below actual"),
+    "chart.channel_mix_title": ("Cơ cấu kênh thanh toán", "Payment channel mix"),
+    "chart.request_channels_title": ("Kênh tiếp nhận yêu cầu dịch vụ", "Service request channels"),
+    "chart.days_to_complete_title": ("Thời gian giải quyết yêu cầu (trung vị, ngày)",
+                                     "Days to complete a request (median)"),
+    "chart.events": ("Sự kiện", "Events"),
+
+    # ---- generic
+    "common.loading": ("Đang tải…", "Loading…"),
+    "common.all": ("Tất cả", "All"),
+    "common.none": ("Không có", "None"),
+    "common.yes": ("Có", "Yes"),
+    "common.no": ("Không", "No"),
+}
+
+
+def t(key: str, lang: str, **kwargs: Any) -> str:
+    """The label `key` in `lang`, formatted with kwargs. Unknown keys and languages raise (KeyError,
+    ValueError) rather than show a wrong string; a missing placeholder value raises KeyError."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    vi, en = LABELS[key]
+    template = vi if lang == "vi" else en
+    return template.format_map(kwargs)
+
+
+def pick(lang: str, vi: Any, en: Any) -> Any:
+    """Choose between a data row's Vietnamese and English columns (kpis.label_vi / label_en, ...)."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return vi if lang == "vi" else en
+
+
+def pick_col(row: Mapping[str, Any], base: str, lang: str) -> Any:
+    """row[f'{base}_{lang}'], e.g. pick_col(kpi_row, 'label', 'en') → kpi_row['label_en']."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return row[f"{base}_{lang}"]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:>&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown, Streamlit directive (':red[..]') and LaTeX ('$') characters, for
+    showing untrusted text (a URL value, an error message) inside st.warning / st.markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
