@@ -332,6 +332,9 @@ def test_customer_measures_count_at_period_end(handmade):
     assert bm(handmade, "PC08BB", "2020-01-01")["phone_customers"] == 1  # registered on the last day
     assert bm(handmade, "PC08BB", "2020-04-01")["customers"] == 0  # disconnected on the last day
     assert bm(handmade, "PC08BB", "2020-04-01")["phone_coverage"] is None  # 0 customers: NULL, not 0
+    # never registered means never counted
+    assert bm(handmade, "PC08BB", "2020-03-01")["email_customers"] == 0
+    assert handmade.execute("select max(zalo_customers), max(remote_capable_customers) from branch_month").fetchall() == [(0, 0)]
 
 
 def test_payment_measures(handmade):

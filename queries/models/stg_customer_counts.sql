@@ -3,7 +3,8 @@
 -- description: active customers at period end and, of those, the ones with each contact or service on file.
 --   A customer counts from the month of greatest(connected_on, registered_on) until the month of
 --   disconnected_on, so each measure is a running sum of +1/-1 events: linear in customers, not
---   customers x periods.
+--   customers x periods. greatest() skips NULLs in DuckDB, hence the explicit if(): never registered
+--   means never counted (UNPIVOT then drops the NULL starts).
 with customers as (
     select branch_code, connected_on, disconnected_on,
            phone_registered_on, email_registered_on, app_registered_on,
@@ -14,11 +15,11 @@ starts as (
     unpivot (
         select branch_code, disconnected_on,
                connected_on as customers,
-               greatest(connected_on, phone_registered_on) as phone_customers,
-               greatest(connected_on, email_registered_on) as email_customers,
-               greatest(connected_on, app_registered_on) as app_customers,
-               greatest(connected_on, zalo_registered_on) as zalo_customers,
-               greatest(connected_on, remote_meter_since) as remote_capable_customers
+               if(phone_registered_on is null, null, greatest(connected_on, phone_registered_on)) as phone_customers,
+               if(email_registered_on is null, null, greatest(connected_on, email_registered_on)) as email_customers,
+               if(app_registered_on is null, null, greatest(connected_on, app_registered_on)) as app_customers,
+               if(zalo_registered_on is null, null, greatest(connected_on, zalo_registered_on)) as zalo_customers,
+               if(remote_meter_since is null, null, greatest(connected_on, remote_meter_since)) as remote_capable_customers
         from customers
     )
     on customers, phone_customers, email_customers, app_customers, zalo_customers, remote_capable_customers

@@ -1,0 +1,327 @@
+"""Streamlit glue shared by the views: the published warehouse and its cached queries, the view state read
+from and written to the URL, the sidebar (navigation that keeps the link's parameters, controls, copy link),
+notices, tiles that fail alone, tables with downloads, charts with named image downloads, the footer.
+
+Views call `page(...)` first and draw with the helpers here; the thinking lives in plain modules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, charts, formats, links, queries, warehouse
+from dashboard.labels import escape_markdown, t
+
+# key, url path (the contract), view file, label key, icon
+PAGES = [
+    ("overview", "", "views/overview.py", "page.overview", ":material/dashboard:"),
+    ("branch", "branch", "views/branch.py", "page.branch", ":material/location_city:"),
+    ("adoption", "adoption", "views/adoption.py", "page.adoption", ":material/smartphone:"),
+    ("metering", "metering", "views/metering.py", "page.metering", ":material/speed:"),
+    ("payments", "payments", "views/payments.py", "page.payments", ":material/payments:"),
+    ("services", "services", "views/services.py", "page.services", ":material/support_agent:"),
+    ("sql", "sql", "views/sql.py", "page.sql", ":material/terminal:"),
+    ("data", "data", "views/data.py", "page.data", ":material/database:"),
+]
+STATUS_LABEL = {"green": "status.on_target", "amber": "status.near", "red": "status.behind"}
+STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
+STATUS_CELL = {"green": "background-color: #d8f0dc", "amber": "background-color: #fff0c2",
+               "red": "background-color: #f9d6d5"}
+
+
+# ---------------------------------------------------------------- warehouse and queries
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def connection(path: str):
+    """One read-only connection per published file; cursors per query (see STACK.md)."""
+    return warehouse.connect(Path(path))
+
+
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)
+def _cached(path: str, name: str, digest: str, params: dict) -> pd.DataFrame:
+    # `digest` is the query file's content hash: an edited file misses the cache (hot reload).
+    return queries.run(connection(path), name, params)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    state: links.ViewState
+    lang: str
+    path: Path  # the warehouse file this view reads (current, or the version pinned by the link)
+    version: str
+    current_version: str
+    branch_names: dict[str, str]
+    periods: list[dt.date]
+
+    def t(self, key: str, **kwargs) -> str:
+        return t(key, self.lang, **kwargs)
+
+    def query(self, name: str, **params) -> pd.DataFrame:
+        """A page query's result (cached per warehouse version, query content and parameters).
+        Raises queries.QueryError naming the file."""
+        qf = queries.load(name)
+        return _cached(str(self.path), name, qf.digest, params)
+
+    @property
+    def branches(self) -> list[str]:
+        """The chosen branches, or every branch for the whole company."""
+        return list(self.state.branches) or list(self.branch_names)
+
+    def span(self) -> dict:
+        return {"period_from": self.state.period_from, "period_to": self.state.period_to}
+
+    def scope(self) -> dict:
+        return {"branches": self.branches, **self.span()}
+
+    def scope_label(self) -> str:
+        if self.state.is_company:
+            return self.t("metric.company")
+        return ", ".join(self.branch_names.get(b, b) for b in self.state.branches)
+
+    def branch_part(self) -> str:
+        """For file names: the branch code, 'multi' for several, 'all' for the company."""
+        if self.state.is_company:
+            return "all"
+        return self.state.branches[0] if len(self.state.branches) == 1 else "multi"
+
+
+def current_lang() -> str:
+    lang, _ = links.parse_lang(_params(), default_lang=links.lang_from_locale(_locale()))
+    return lang
+
+
+def _locale() -> str | None:
+    try:
+        return st.context.locale
+    except Exception:  # noqa: BLE001 - absent outside a browser session (AppTest)
+        return None
+
+
+def _params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def ensure_published() -> warehouse.Published:
+    """The published warehouse; on a first start, generate and build the synthetic data with progress."""
+    published = warehouse.current()
+    if published:
+        return published
+    from dashboard import firststart
+
+    lang = current_lang()
+    st.title(t("app.title", lang))
+    st.info(t("firststart.intro", lang))
+    bar = st.progress(0.0, text=t("firststart.starting", lang))
+    published = firststart.prepare(lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+    bar.progress(1.0, text=t("firststart.done", lang))
+    st.rerun()
+    return published
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _reference(path: str) -> tuple[dict[str, str], list[dt.date], dict]:
+    con = connection(path)
+    names = dict(con.cursor().execute("select branch_code, branch_name from branches order by 1").fetchall())
+    periods = [r[0] for r in con.cursor().execute("select period from company_month order by 1").fetchall()]
+    cur = con.cursor().execute("select * from data_version")
+    info = dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+    return names, periods, info
+
+
+# ---------------------------------------------------------------- the page: state from the URL
+
+
+def page(key: str, extra_keys: tuple[str, ...] = (), title: bool = True) -> Page:
+    """Read the view from the URL, draw the sidebar and notices, and return what the view needs."""
+    published = ensure_published()
+    names, periods, _ = _reference(str(published.path))
+    raw = _params()
+    state, notices = links.parse(raw, branch_codes=list(names), periods=periods,
+                                 kept_versions=warehouse.kept_versions(), current_version=published.version,
+                                 default_lang=links.lang_from_locale(_locale()), extra_keys=extra_keys)
+    path, version = published.path, published.version
+    if state.v and state.v != published.version:
+        pinned = warehouse.version_path(state.v)
+        if pinned:
+            path, version = pinned, state.v
+    if notices:
+        # a cleaned URL: write back what is shown, so a copied link carries no garbage
+        st.query_params.from_dict(links.to_query(state))
+    ctx = Page(key, state, state.lang, path, version, published.version, names, periods)
+    sidebar(ctx)
+    if title:
+        st.title(ctx.t(dict((p[0], p[3]) for p in PAGES)[key]))
+    show_notices(ctx, notices)
+    return ctx
+
+
+def show_notices(ctx: Page, notices: list[links.Notice]) -> None:
+    for notice in notices:
+        if notice.is_version_banner:
+            st.warning(escape_markdown(notice.text(ctx.lang)), icon=":material/history:")
+    others = [n for n in notices if not n.is_version_banner]
+    if others:
+        lines = "\n".join(f"- {escape_markdown(n.text(ctx.lang))}" for n in others)
+        st.warning(f"{escape_markdown(ctx.t('notice.heading'))}\n{lines}", icon=":material/link_off:")
+    if ctx.version != ctx.current_version:
+        st.info(escape_markdown(ctx.t("banner.version_pinned", version=ctx.version, current=ctx.current_version)),
+                icon=":material/push_pin:")
+
+
+def write_state(ctx: Page, **changes) -> None:
+    """Put a changed view in the URL (the source of truth)."""
+    from dataclasses import replace
+
+    st.query_params.from_dict(links.to_query(replace(ctx.state, **changes)))
+
+
+def _on_control(ctx: Page) -> None:
+    ss = st.session_state
+    lo, hi = ss["ctl_period"]
+    changes = {"branches": tuple(ss["ctl_branch"]), "period_from": dt.date.fromisoformat(lo + "-01"),
+               "period_to": dt.date.fromisoformat(hi + "-01"), "cmp": ss["ctl_cmp"], "lang": ss["ctl_lang"] or ctx.lang}
+    write_state(ctx, **changes)
+
+
+def sidebar(ctx: Page) -> None:
+    ss, state = st.session_state, ctx.state
+    # The URL is the truth: set every control from it before drawing (never pass a default as well).
+    ss["ctl_lang"] = state.lang
+    ss["ctl_branch"] = list(state.branches)
+    ss["ctl_period"] = (links.period_key(state.period_from), links.period_key(state.period_to))
+    ss["ctl_cmp"] = state.cmp
+    keys = [links.period_key(p) for p in ctx.periods]
+    with st.sidebar:
+        st.markdown(f"**{escape_markdown(ctx.t('app.title'))}**")
+        st.segmented_control(ctx.t("control.language"), ["vi", "en"], key="ctl_lang",
+                             format_func=lambda x: t(f"lang.{x}", ctx.lang), on_change=_on_control, args=(ctx,))
+        navigation(ctx)
+        st.divider()
+        st.multiselect(ctx.t("control.branches"), list(ctx.branch_names), key="ctl_branch",
+                       format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
+                       placeholder=ctx.t("control.branches_placeholder"), help=ctx.t("control.branches_help"),
+                       on_change=_on_control, args=(ctx,))
+        st.select_slider(ctx.t("control.period"), options=keys, key="ctl_period",
+                         format_func=lambda k: formats.fmt_period(k, ctx.lang), on_change=_on_control, args=(ctx,))
+        st.selectbox(ctx.t("control.comparison"), list(links.CMPS), key="ctl_cmp",
+                     format_func=lambda c: t(f"cmp.{c}", ctx.lang), on_change=_on_control, args=(ctx,))
+        with st.expander(ctx.t("control.copy_link"), icon=":material/link:"):
+            st.caption(ctx.t("control.copy_link_help"))
+            st.code(share_link(ctx), language=None, wrap_lines=True)
+        if auth.local_mode():
+            st.badge(ctx.t("mode.local"), color="gray", icon=":material/lock_open:")
+        else:
+            auth.account_box(ctx.lang)
+
+
+def visible_pages(lang: str) -> list[tuple]:
+    return [p for p in PAGES if p[0] != "sql" or auth.may_use_sql()]
+
+
+def navigation(ctx: Page) -> None:
+    query = links.to_query(ctx.state.shared().pinned(ctx.state.v))
+    for key, _, view, label, icon in visible_pages(ctx.lang):
+        st.page_link(view, label=ctx.t(label), icon=icon, query_params=query, disabled=key == ctx.key)
+
+
+def share_link(ctx: Page) -> str:
+    try:
+        base = st.context.url or ""
+    except Exception:  # noqa: BLE001
+        base = ""
+    base = base or "http://localhost:8501"
+    path = dict((p[0], p[1]) for p in PAGES)[ctx.key]
+    return links.page_url(base, "/" + path, ctx.state.pinned(ctx.version))
+
+
+def footer(ctx: Page) -> None:
+    _, _, info = _reference(str(ctx.path))
+    st.divider()
+    st.caption(ctx.t("footer.line", version=ctx.version, built_at=formats.fmt_datetime(info["built_at"], ctx.lang),
+                     latest=formats.fmt_period(info["latest_period"], ctx.lang)))
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+
+def tile(ctx: Page, name: str, draw: Callable[[pd.DataFrame], Any], **params) -> pd.DataFrame | None:
+    """Run one page query and draw it; a failing query breaks only this tile, naming its file."""
+    try:
+        df = ctx.query(name, **params)
+    except queries.QueryError as exc:
+        st.error(escape_markdown(ctx.t("tile.error", file=f"queries/{name}.sql", error=exc.message)),
+                 icon=":material/error:")
+        return None
+    if df.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return df
+    draw(df)
+    return df
+
+
+def guarded(ctx: Page, draw: Callable[[], Any]) -> None:
+    """Run a block of drawing code; an error shows in its place and the rest of the page renders."""
+    try:
+        draw()
+    except queries.QueryError as exc:
+        st.error(escape_markdown(ctx.t("tile.error", file=queries.display_path(exc.path), error=exc.message)), icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
+        st.error(escape_markdown(ctx.t("error.unexpected", error=f"{type(exc).__name__}: {exc}")),
+                 icon=":material/error:")
+
+
+def chart(ctx: Page, fig, kpi: str, key: str, branch: str | None = None) -> None:
+    """A Plotly figure whose image download is named for what and when."""
+    config = charts.image_config(kpi, branch if branch is not None else ctx.branch_part(), ctx.state.period_to)
+    st.plotly_chart(fig, config=config, key=key, width="stretch")
+
+
+def excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
+    buf = io.BytesIO()
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.tz_localize(None)
+    out.to_excel(buf, index=False, sheet_name=sheet[:31])
+    return buf.getvalue()
+
+
+def downloads(ctx: Page, df: pd.DataFrame, basename: str, key: str) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens Vietnamese text right) and Excel downloads of a table."""
+    name = f"{basename}_{ctx.branch_part()}_{links.period_key(ctx.state.period_from)}_{links.period_key(ctx.state.period_to)}"
+    c1, c2 = st.columns(2)
+    c1.download_button(ctx.t("download.csv"), lambda: df.to_csv(index=False).encode("utf-8-sig"),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
+                       icon=":material/download:")
+    c2.download_button(ctx.t("download.excel"), lambda: excel_bytes(df, basename), file_name=f"{name}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")
+
+
+def kpi_catalog(ctx: Page) -> pd.DataFrame:
+    return ctx.query("kpi_catalog")
+
+
+def kpi_label(ctx: Page, row) -> str:
+    return row["label_vi"] if ctx.lang == "vi" else row["label_en"]
+
+
+def events(ctx: Page, frm: dt.date | None = None) -> pd.DataFrame:
+    """Annotations in the view's range, with the text in the view's language, for the trend charts."""
+    df = ctx.query("events_in_range", period_from=frm or ctx.state.period_from, period_to=ctx.state.period_to)
+    if not ctx.state.is_company:
+        df = df[df["branch_code"].isna() | df["branch_code"].isin(ctx.state.branches)]
+    return df.assign(text=df["text_vi"] if ctx.lang == "vi" else df["text_en"])[["period", "text"]]
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,5 @@
+"""payments page (being built)."""
+from dashboard import ui
+
+ctx = ui.page("payments")
+ui.footer(ctx)
