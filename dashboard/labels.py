@@ -190,6 +190,11 @@ LABELS: dict[str, tuple[str, str]] = {
                     "The query ran longer than {seconds} seconds and was stopped."),
     "sql.error": ("Truy vấn lỗi: {error}", "Query failed: {error}"),
     "sql.elapsed": ("Thời gian chạy: {seconds} giây", "Ran in {seconds} s"),
+    "sql.history": ("Các truy vấn gần đây", "Recent queries"),
+    "sql.last_run": ("Lần chạy gần nhất", "Last run"),
+    "sql.query": ("Truy vấn", "Query"),
+    "sql.adhoc": ("SQL tự do", "Ad-hoc SQL"),
+    "sql.catalogue": ("Danh mục truy vấn", "Query catalogue"),
     "sql.tables": ("Bảng trong kho dữ liệu", "Warehouse tables"),
 
     # ---- charts

@@ -7,6 +7,7 @@ Views call `page(...)` first and draw with the helpers here; the thinking lives 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, formats, links, queries, warehouse
+from dashboard import auth, charts, formats, links, queries, sandbox, warehouse
 from dashboard.labels import escape_markdown, t
 
 # key, url path (the contract), view file, label key, icon
@@ -41,8 +42,9 @@ STATUS_CELL = {"green": "background-color: #d8f0dc", "amber": "background-color:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def connection(path: str):
-    """One read-only connection per published file; cursors per query (see STACK.md)."""
-    return warehouse.connect(Path(path))
+    """One read-only, locked-down connection per published file, cursors per query (see STACK.md). It uses the
+    SQL sandbox's configuration: DuckDB refuses two in-process connections to one file with different ones."""
+    return sandbox.open_guarded(Path(path))
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)
@@ -184,36 +186,39 @@ def write_state(ctx: Page, **changes) -> None:
     st.query_params.from_dict(links.to_query(replace(ctx.state, **changes)))
 
 
-def _on_control(ctx: Page) -> None:
+def _on_control(ctx: Page, keys: dict[str, str]) -> None:
     ss = st.session_state
-    lo, hi = ss["ctl_period"]
-    changes = {"branches": tuple(ss["ctl_branch"]), "period_from": dt.date.fromisoformat(lo + "-01"),
-               "period_to": dt.date.fromisoformat(hi + "-01"), "cmp": ss["ctl_cmp"], "lang": ss["ctl_lang"] or ctx.lang}
-    write_state(ctx, **changes)
+    lo, hi = ss[keys["period"]]
+    write_state(ctx, branches=tuple(ss[keys["branch"]]), period_from=dt.date.fromisoformat(lo + "-01"),
+                period_to=dt.date.fromisoformat(hi + "-01"), cmp=ss[keys["cmp"]], lang=ss[keys["lang"]] or ctx.lang)
+
+
+def control_keys(state: links.ViewState) -> dict[str, str]:
+    """Widget keys that change with the view: a new URL makes fresh widgets whose defaults come from it, so
+    the URL stays the one source of truth (no stale widget state after a link or page switch)."""
+    suffix = hashlib.sha1(links.query_string(state.shared()).encode()).hexdigest()[:10]
+    return {name: f"ctl_{name}_{suffix}" for name in ("lang", "branch", "period", "cmp")}
 
 
 def sidebar(ctx: Page) -> None:
-    ss, state = st.session_state, ctx.state
-    # The URL is the truth: set every control from it before drawing (never pass a default as well).
-    ss["ctl_lang"] = state.lang
-    ss["ctl_branch"] = list(state.branches)
-    ss["ctl_period"] = (links.period_key(state.period_from), links.period_key(state.period_to))
-    ss["ctl_cmp"] = state.cmp
-    keys = [links.period_key(p) for p in ctx.periods]
+    state = ctx.state
+    keys = control_keys(state)
+    periods = [links.period_key(p) for p in ctx.periods]
+    on = {"on_change": _on_control, "args": (ctx, keys)}
     with st.sidebar:
         st.markdown(f"**{escape_markdown(ctx.t('app.title'))}**")
-        st.segmented_control(ctx.t("control.language"), ["vi", "en"], key="ctl_lang",
-                             format_func=lambda x: t(f"lang.{x}", ctx.lang), on_change=_on_control, args=(ctx,))
+        st.segmented_control(ctx.t("control.language"), ["vi", "en"], default=state.lang, key=keys["lang"],
+                             format_func=lambda x: t(f"lang.{x}", ctx.lang), **on)
         navigation(ctx)
         st.divider()
-        st.multiselect(ctx.t("control.branches"), list(ctx.branch_names), key="ctl_branch",
-                       format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
-                       placeholder=ctx.t("control.branches_placeholder"), help=ctx.t("control.branches_help"),
-                       on_change=_on_control, args=(ctx,))
-        st.select_slider(ctx.t("control.period"), options=keys, key="ctl_period",
-                         format_func=lambda k: formats.fmt_period(k, ctx.lang), on_change=_on_control, args=(ctx,))
-        st.selectbox(ctx.t("control.comparison"), list(links.CMPS), key="ctl_cmp",
-                     format_func=lambda c: t(f"cmp.{c}", ctx.lang), on_change=_on_control, args=(ctx,))
+        st.multiselect(ctx.t("control.branches"), list(ctx.branch_names), default=list(state.branches),
+                       key=keys["branch"], format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
+                       placeholder=ctx.t("control.branches_placeholder"), help=ctx.t("control.branches_help"), **on)
+        st.select_slider(ctx.t("control.period"), options=periods, key=keys["period"],
+                         value=(links.period_key(state.period_from), links.period_key(state.period_to)),
+                         format_func=lambda k: formats.fmt_period(k, ctx.lang), **on)
+        st.selectbox(ctx.t("control.comparison"), list(links.CMPS), index=links.CMPS.index(state.cmp),
+                     key=keys["cmp"], format_func=lambda c: t(f"cmp.{c}", ctx.lang), **on)
         with st.expander(ctx.t("control.copy_link"), icon=":material/link:"):
             st.caption(ctx.t("control.copy_link_help"))
             st.code(share_link(ctx), language=None, wrap_lines=True)
