@@ -42,9 +42,8 @@ STATUS_CELL = {"green": "background-color: #d8f0dc", "amber": "background-color:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def connection(path: str):
-    """One read-only, locked-down connection per published file, cursors per query (see STACK.md). It uses the
-    SQL sandbox's configuration: DuckDB refuses two in-process connections to one file with different ones."""
-    return sandbox.open_guarded(Path(path))
+    """One read-only, locked-down connection per published file; cursors per query (see STACK.md)."""
+    return warehouse.connect(Path(path))
 
 
 @st.cache_data(show_spinner=False, ttl=3600, max_entries=2000)

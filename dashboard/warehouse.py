@@ -97,5 +97,8 @@ def prune(data_dir: Path, keep: int) -> list[str]:
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a published warehouse file."""
-    return duckdb.connect(str(path), read_only=True)
+    """A read-only, locked-down connection to a published warehouse file. Every reader in this process uses the
+    SQL sandbox's configuration, since DuckDB refuses two in-process connections to one file configured apart."""
+    from dashboard.sandbox import open_guarded  # the sandbox imports this module
+
+    return open_guarded(path)

@@ -1,0 +1,110 @@
+"""`python -m dashboard check`: every query and model file parses, and every page query runs on the warehouse.
+
+Problems are reported one per line as `path: message`, so an editor or CI log points at the file.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dashboard import config, queries, sandbox, warehouse
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        """One line: DuckDB's multi-line messages joined, its ^^^ marker lines dropped."""
+        parts = [line.strip() for line in self.message.splitlines() if line.strip(" ^")]
+        return f"{queries.display_path(self.path)}: {' '.join(parts)}"
+
+
+def _queries_dir(queries_dir: Path | str | None) -> Path:
+    return Path(queries_dir) if queries_dir is not None else config.QUERIES_DIR
+
+
+def check_files(queries_dir: Path | str | None = None) -> tuple[list[Problem], list[queries.QueryFile]]:
+    """Parse every page query and model (header complete, one statement, parameters declared);
+    returns the problems and the page queries that parsed."""
+    folder = _queries_dir(queries_dir)
+    problems: list[Problem] = []
+    loaded: list[queries.QueryFile] = []
+    if not folder.is_dir():
+        return [Problem(folder, "no such queries folder")], []
+    for path in sorted(folder.glob("*.sql")):
+        if not queries.NAME_RE.match(path.stem):
+            problems.append(Problem(path, "file name is not a query name (lowercase letters, digits and _, "
+                                          "starting with a letter)"))
+            continue
+        try:
+            loaded.append(queries.load(path.stem, folder))
+        except queries.QueryError as exc:
+            problems.append(Problem(exc.path, exc.message))
+    for path in sorted((folder / "models").glob("*.sql")):
+        try:
+            queries.parse_model(path)
+        except queries.QueryError as exc:
+            problems.append(Problem(exc.path, exc.message))
+    return problems, loaded
+
+
+def check_all(warehouse_path: Path | str | None = None, queries_dir: Path | str | None = None) -> list[Problem]:
+    """check_files, then run each page query on the published warehouse (read-only, through the SQL
+    sandbox's locked-down connection) with default_params; problems sorted by file."""
+    folder = _queries_dir(queries_dir)
+    problems, loaded = check_files(folder)
+    if warehouse_path is None:
+        pub = warehouse.current()
+        if pub is None:
+            pointer = config.data_dir() / warehouse.POINTER
+            return problems + [Problem(pointer, "no warehouse is published, so no query could run: "
+                                                "run `python -m dashboard build` first")]
+        warehouse_path = pub.path
+    try:
+        con = sandbox.open_guarded(warehouse_path)
+    except sandbox.SqlProblem as exc:
+        return problems + [Problem(Path(warehouse_path), str(exc))]
+    try:
+        try:
+            defaults = queries.default_params(con)
+        except Exception as exc:  # a warehouse without branches/company_month: report it, still check the rest
+            problems.append(Problem(Path(warehouse_path), f"cannot read default parameter values: {exc}"))
+            defaults = {}
+        for query in loaded:
+            missing = [p for p in query.params if defaults.get(p) is None]
+            if missing:
+                known = ", ".join(queries.KNOWN_PARAMS)
+                problems.append(Problem(query.path, f"parameter {', '.join('$' + p for p in missing)} has no "
+                                                    f"default value to check with (known parameters: {known})"))
+                continue
+            try:
+                queries.run(con, query.name, {p: defaults[p] for p in query.params}, folder)
+            except queries.QueryError as exc:
+                problems.append(Problem(exc.path, exc.message))
+    finally:
+        con.close()
+    return sorted(problems, key=lambda p: str(p.path))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--queries", type=Path, default=None, metavar="DIR",
+                        help=f"the queries folder to check (default: {queries.display_path(config.QUERIES_DIR)})")
+    parser.add_argument("--warehouse", type=Path, default=None, metavar="FILE",
+                        help="a warehouse file to run the queries on (default: the published one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    problems = check_all(args.warehouse, args.queries)
+    for problem in problems:
+        print(problem)
+    folder = _queries_dir(args.queries)
+    count = len(list(folder.glob("*.sql"))) + len(list((folder / "models").glob("*.sql")))
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {count} files", file=sys.stderr)
+        return 1
+    print(f"{count} query and model files ok", file=sys.stderr)
+    return 0

@@ -1,0 +1,453 @@
+"""The guarded path for ad-hoc SQL (a security boundary): the SQL page and `python -m dashboard sql` use it.
+
+Every run opens the published warehouse read-only with file access off and the configuration locked
+before any user SQL, accepts exactly one read statement, stops it at a time limit and caps the rows fetched.
+Layers: the statement check refuses with a clear message; read-only + enable_external_access=false +
+lock_configuration stop whatever the check might miss (DuckDB 2.0 types `WITH x AS (DELETE …) SELECT` as SELECT).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dashboard import config, warehouse
+
+READ_FORMS = "SELECT, WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN"
+ONLY_READS = f"only read statements ({READ_FORMS}) run here"
+# DuckDB 2.0 parses `WITH x AS (DELETE|INSERT|UPDATE|TRUNCATE|COPY …) SELECT …` as a SELECT: a read query
+# never needs these words as keywords (a column so named can be double-quoted).
+WRITE_KEYWORDS = frozenset({"insert", "update", "delete", "copy", "truncate", "merge"})
+VECTOR = 2048  # rows in one DuckDB vector; results are fetched a few vectors at a time
+
+
+class SqlProblem(Exception):
+    """Ad-hoc SQL that did not produce a result; the message says why and what to do."""
+
+
+class SqlRefused(SqlProblem):
+    """Refused before running (not a read statement, more than one, empty) or touched files."""
+
+
+class SqlTimeout(SqlProblem):
+    """Interrupted at the time limit."""
+
+
+class SqlError(SqlProblem):
+    """DuckDB reported an error (syntax, unknown table, out of memory…), or no warehouse is published."""
+
+
+@dataclass(frozen=True)
+class SqlResult:
+    df: pd.DataFrame
+    truncated: bool
+    row_count_shown: int
+    elapsed_s: float
+    columns: list[str]
+
+
+def connection_config() -> dict:
+    """Settings applied when the connection opens, before any SQL. Every in-process connection to the same
+    warehouse file must use this same config: DuckDB refuses a second connection with a different one."""
+    return {
+        "enable_external_access": False,  # no file reads/writes besides the database, no ATTACH/INSTALL/LOAD
+        "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False,
+        "allow_community_extensions": False,
+        "allow_persistent_secrets": False,
+        "python_enable_replacements": False,  # SQL must not see the app's Python variables (DataFrames)
+        "temp_directory": "",  # no spilling next to the warehouse: a query that outgrows memory_limit fails
+        "memory_limit": config.setting("DASHBOARD_SQL_MEMORY"),
+        "threads": config.int_setting("DASHBOARD_SQL_THREADS"),
+    }
+
+
+def open_guarded(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only, locked-down connection: file access off, limits set, configuration locked."""
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=connection_config())
+    except duckdb.Error as exc:
+        hint = ""
+        if "different configuration" in str(exc):
+            hint = (" (this process already holds the warehouse open with other settings: open every "
+                    "connection to it through dashboard.sandbox.open_guarded)")
+        raise SqlError(f"cannot open {path}: {exc}{hint}") from None
+    try:
+        try:
+            con.execute("SET lock_configuration = true")
+        except duckdb.InvalidInputException:
+            pass  # the instance is shared with an open guarded connection, which locked it already
+        locked, external = con.execute(
+            "select current_setting('lock_configuration'), current_setting('enable_external_access')").fetchall()[0]
+        if not locked or external:
+            raise SqlError(f"cannot lock down the connection to {path} (lock_configuration={locked}, "
+                           f"enable_external_access={external}); refusing to run SQL on it")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def published_path(path: Path | str | None = None) -> Path:
+    if path is not None:
+        return Path(path)
+    pub = warehouse.current()
+    if pub is None:
+        raise SqlError(f"no warehouse is published in {config.data_dir()}: run `python -m dashboard build` first "
+                       "(or set DASHBOARD_DATA_DIR to the data folder)")
+    return pub.path
+
+
+@contextmanager
+def guarded(path: Path | str | None = None):
+    con = open_guarded(published_path(path))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _tokens(sql: str, kinds: tuple | None = None) -> list[tuple[int, str]]:
+    """(offset, text) of each token DuckDB's tokenizer sees (comments left out), or only those of `kinds`."""
+    raw = duckdb.tokenize(sql)
+    ends = [pos for pos, _ in raw[1:]] + [len(sql)]
+    return [(pos, sql[pos:end].strip()) for (pos, kind), end in zip(raw, ends)
+            if kind != duckdb.token_type.comment and (kinds is None or kind in kinds)]
+
+
+def _first_keyword(sql: str) -> str:
+    try:
+        tokens = _tokens(sql)
+    except Exception:  # the tokenizer only serves the message here
+        return ""
+    return tokens[0][1].split(None, 1)[0].upper() if tokens and tokens[0][1] else ""
+
+
+def _not_allowed(statement: duckdb.Statement) -> SqlRefused:
+    keyword = _first_keyword(statement.query) or statement.type.name
+    kind = statement.type.name
+    what = keyword if keyword == kind else f"{keyword} (a {kind} statement)"
+    hint = ""
+    if statement.type == duckdb.StatementType.MULTI:
+        what = f"{keyword} (a multi-step statement)"
+        hint = "; for PIVOT, list the values: PIVOT t ON col IN ('a', 'b') USING sum(x)"
+    elif statement.type == duckdb.StatementType.PRAGMA:
+        hint = "; use SHOW TABLES, DESCRIBE t or select * from pragma_table_info('t') instead"
+    return SqlRefused(f"{what} is not allowed: {ONLY_READS}{hint}")
+
+
+def _explained(sql: str) -> list[str]:
+    """Candidate texts of the statement an EXPLAIN wraps, found with DuckDB's own tokenizer.
+    `EXPLAIN [ANALYZE] [(options)] stmt`: a parenthesis may open the options or the statement, so both
+    readings are returned; each one that parses must be a SELECT."""
+    tokens = _tokens(sql)
+    words = [text.lower() for _, text in tokens]
+    if not words or words[0] != "explain":
+        return []
+    i = 1
+    if len(words) > i and words[i] in ("analyze", "analyse"):
+        i += 1
+    if i >= len(tokens):
+        return []
+    candidates = [sql[tokens[i][0]:]]
+    if words[i].startswith("("):
+        depth = 0
+        for pos, text in tokens[i:]:
+            depth += text.count("(") - text.count(")") if not text.startswith(("'", '"')) else 0
+            if depth <= 0:
+                candidates.append(sql[pos + len(text):])
+                break
+    return candidates
+
+
+def _explain_is_read(statement: duckdb.Statement) -> bool:
+    parsed = 0
+    for text in _explained(statement.query):
+        try:
+            inner = duckdb.extract_statements(text)
+        except (duckdb.Error, ValueError):
+            continue
+        if not inner:
+            continue
+        if len(inner) != 1 or _type(inner[0]) != duckdb.StatementType.SELECT:
+            return False
+        parsed += 1
+    return parsed > 0
+
+
+def _type(statement: duckdb.Statement) -> duckdb.StatementType | None:
+    try:
+        return statement.type
+    except ValueError:  # a type the Python API has no name for (e.g. UPDATE EXTENSIONS): never a read
+        return None
+
+
+def _refuse_hidden_writes(sql: str) -> None:
+    for _, text in _tokens(sql, (duckdb.token_type.keyword,)):
+        word = text.lower()
+        if word in WRITE_KEYWORDS:
+            raise SqlRefused(f"{word.upper()} inside a query is not allowed (a data-modifying WITH): {ONLY_READS}"
+                             f"; a column named {word} must be written \"{word}\"")
+
+
+def check_sql(sql: str) -> duckdb.Statement:
+    """The one read statement in `sql`, or SqlRefused (SqlError for a syntax error).
+
+    Allowed: statements DuckDB types SELECT (which covers WITH, VALUES, DESCRIBE, SHOW, SUMMARIZE, FROM,
+    TABLE, PIVOT with an IN list) and EXPLAIN [ANALYZE] of such a statement (EXPLAIN ANALYZE executes what
+    it wraps). Refused: every other type, PRAGMA and CALL included, and any text with more than one statement.
+    """
+    if not isinstance(sql, str) or not sql.strip():
+        raise SqlRefused(f"no SQL given: write one statement; {ONLY_READS}")
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise SqlError(str(exc)) from None
+    if not statements:
+        raise SqlRefused(f"no SQL given (only comments or semicolons): write one statement; {ONLY_READS}")
+    for statement in statements:
+        kind = _type(statement)
+        if kind == duckdb.StatementType.EXPLAIN and not _explain_is_read(statement):
+            raise SqlRefused(f"EXPLAIN is allowed only for a read statement (EXPLAIN [ANALYZE] SELECT …): {ONLY_READS}")
+        if kind in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
+            _refuse_hidden_writes(statement.query)
+            continue
+        if kind is None:
+            raise SqlRefused(f"{_first_keyword(statement.query) or 'this statement'} is not allowed: {ONLY_READS}")
+        raise _not_allowed(statement)
+    if len(statements) > 1:
+        raise SqlRefused(f"{len(statements)} statements given: run one statement at a time ({ONLY_READS})")
+    return statements[0]
+
+
+class _Deadline:
+    """Interrupts the connection after `limit` seconds unless finished first."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, limit: float):
+        self.con, self.fired, self._done = con, False, False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(limit, self._stop)
+        self._timer.daemon = True
+
+    def _stop(self) -> None:
+        with self._lock:
+            if not self._done:
+                self.fired = True
+                self.con.interrupt()
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+
+def _limits(timeout: float | None, max_rows: int | None) -> tuple[float, int]:
+    limit = float(timeout) if timeout is not None else config.float_setting("DASHBOARD_SQL_TIMEOUT")
+    if not (limit > 0 and math.isfinite(limit)):
+        raise SqlError(f"time limit {limit!r} must be a positive number of seconds "
+                       "(DASHBOARD_SQL_TIMEOUT, or --timeout on the command line)")
+    rows = int(max_rows) if max_rows is not None else config.int_setting("DASHBOARD_SQL_MAX_ROWS")
+    if rows < 0:
+        raise SqlError(f"row cap {rows} must be 0 or more (DASHBOARD_SQL_MAX_ROWS, or --max-rows)")
+    return limit, rows
+
+
+def _error(exc: duckdb.Error) -> SqlProblem:
+    message = str(exc)
+    if isinstance(exc, duckdb.PermissionException):
+        return SqlRefused(f"files are off limits here, only the warehouse's tables can be read ({message})")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return SqlError(f"{message.splitlines()[0]} — the query needs more than DASHBOARD_SQL_MEMORY="
+                        f"{config.setting('DASHBOARD_SQL_MEMORY')}: aggregate or filter more, or raise the setting")
+    return SqlError(message)
+
+
+def _fetch(con, sql: str, params: dict | None, limit: float, max_rows: int) -> tuple[pd.DataFrame, bool]:
+    """Execute and fetch at most max_rows + 1 rows, a few vectors at a time, under the deadline."""
+    vectors = max(1, min(64, math.ceil((max_rows + 1) / VECTOR)))
+    with _Deadline(con, limit) as deadline:
+        try:
+            if params:
+                con.execute(sql, params)
+            else:
+                con.execute(sql)
+            chunks, fetched = [], 0
+            while fetched <= max_rows:
+                chunk = con.fetch_df_chunk(vectors)
+                if len(chunk) == 0:
+                    chunks = chunks or [chunk]  # keep the (empty) first chunk for its columns and types
+                    break
+                chunks.append(chunk)
+                fetched += len(chunk)
+        except duckdb.Error as exc:
+            if deadline.fired:
+                raise SqlTimeout(f"the query was stopped at the {limit:g}-second time limit: narrow it "
+                                 "(filter, aggregate, limit), or raise the limit with the DASHBOARD_SQL_TIMEOUT "
+                                 "setting (on the command line: --timeout SECONDS)") from None
+            raise _error(exc) from None
+    df = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    truncated = len(df) > max_rows
+    return (df.iloc[:max_rows].reset_index(drop=True) if truncated else df), truncated
+
+
+def run_sql(sql: str, path: Path | str | None = None, *, params: dict | None = None,
+            timeout: float | None = None, max_rows: int | None = None) -> SqlResult:
+    """Run one read statement on the published warehouse (or `path`) under the guard; raises SqlProblem."""
+    statement = check_sql(sql)
+    limit, rows = _limits(timeout, max_rows)
+    params = dict(params or {})
+    missing = sorted(set(statement.named_parameters) - set(params))
+    if missing:
+        raise SqlError(f"no value for parameter {', '.join('$' + p for p in missing)}")
+    unused = sorted(set(params) - set(statement.named_parameters))
+    if unused:
+        raise SqlError(f"parameter {', '.join(unused)} given but the SQL does not use "
+                       f"{', '.join('$' + p for p in unused)}")
+    started = time.perf_counter()
+    with guarded(path) as con:
+        df, truncated = _fetch(con, sql, params, limit, rows)
+    elapsed = time.perf_counter() - started
+    return SqlResult(df=df, truncated=truncated, row_count_shown=len(df), elapsed_s=elapsed,
+                     columns=[str(c) for c in df.columns])
+
+
+def export_cap() -> int:
+    """Rows a download may hold (DASHBOARD_SQL_EXPORT_ROWS): pass as max_rows to run_sql for an export."""
+    return config.int_setting("DASHBOARD_SQL_EXPORT_ROWS")
+
+
+SCHEMA_SQL = """
+select c.table_name,
+       case when t.table_type = 'VIEW' then 'view' else 'table' end as table_type,
+       c.column_name,
+       c.data_type
+from information_schema.columns c
+join information_schema.tables t
+  on t.table_catalog = c.table_catalog and t.table_schema = c.table_schema and t.table_name = c.table_name
+where c.table_catalog = current_database() and c.table_schema = 'main'
+order by c.table_name, c.ordinal_position
+"""
+
+KPI_DESCRIPTIONS_SQL = """
+select column_name, description_vi, description_en from kpis
+"""
+
+
+def describe_schema(path: Path | str | None = None, lang: str = "vi") -> pd.DataFrame:
+    """Tables and views with their columns and types; `description` is the KPI text (in `lang`) for
+    branch_month columns that a `kpis` row reads, else empty."""
+    with guarded(path) as con:
+        limit, _ = _limits(None, 0)
+        schema, _ = _fetch(con, SCHEMA_SQL, None, limit, 1_000_000)
+        has_kpis = ((schema["table_name"] == "kpis")
+                    & schema["column_name"].isin(["column_name", "description_vi", "description_en"])).sum() == 3
+        kpis = _fetch(con, KPI_DESCRIPTIONS_SQL, None, limit, 1_000_000)[0] if has_kpis else None
+    schema["description"] = pd.Series([None] * len(schema), dtype="object")
+    if kpis is not None and len(kpis):
+        text = kpis.drop_duplicates("column_name").set_index("column_name")[
+            "description_en" if lang == "en" else "description_vi"]
+        on_branch_month = schema["table_name"] == "branch_month"
+        schema.loc[on_branch_month, "description"] = schema.loc[on_branch_month, "column_name"].map(text)
+    return schema
+
+
+# --- command line -------------------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sql", help="one read statement; '-' reads it from standard input")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="how the result is written to standard output (default: table)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="seconds before the query is stopped (default: DASHBOARD_SQL_TIMEOUT)")
+    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
+                        help="rows written before the result is marked truncated (default: DASHBOARD_SQL_MAX_ROWS)")
+
+
+def _plain_value(value):
+    """Nested values (LIST, STRUCT, MAP come back as numpy arrays and dicts) as plain Python; BLOBs as hex."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+        return [_plain_value(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy scalars
+        return value.item()
+    return value
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """The result ready for text: date-only timestamps as YYYY-MM-DD, nested values as Python lists/dicts."""
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if pd.api.types.is_datetime64_any_dtype(col) and getattr(col.dt, "tz", None) is None:
+            valid = col.dropna()
+            if (valid == valid.dt.normalize()).all():
+                out[name] = col.dt.strftime("%Y-%m-%d").astype("object").where(col.notna(), None)
+        elif col.dtype == object:
+            out[name] = col.map(_plain_value, na_action="ignore")
+    return out
+
+
+def _json_value(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def write_result(df: pd.DataFrame, fmt: str, out) -> None:
+    """csv: header then rows; json: a list of records; table: aligned columns (EXPLAIN plans as drawn)."""
+    df = _plain(df)
+    if fmt == "csv":
+        nested = [c for c in df.columns if df[c].dtype == object]
+        for name in nested:  # LIST/STRUCT/MAP cells as JSON text
+            df[name] = df[name].map(lambda v: json.dumps(v, ensure_ascii=False, default=_json_value)
+                                    if isinstance(v, (list, dict)) else v)
+        df.to_csv(out, index=False, lineterminator="\n")
+    elif fmt == "json":
+        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        json.dump(records, out, ensure_ascii=False, default=_json_value)
+        out.write("\n")
+    elif list(df.columns) == ["explain_key", "explain_value"]:
+        out.write("\n".join(str(v) for v in df["explain_value"]) + "\n")
+    elif df.empty:
+        out.write("  ".join(str(c) for c in df.columns) + "\n")
+    else:
+        out.write(df.to_string(index=False) + "\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    try:
+        result = run_sql(sql, timeout=args.timeout, max_rows=args.max_rows)
+    except SqlRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except SqlTimeout as exc:
+        print(f"timeout: {exc}", file=sys.stderr)
+        return 3
+    except (SqlProblem, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_result(result.df, args.format, sys.stdout)
+    rows = f"{result.row_count_shown} row{'s' if result.row_count_shown != 1 else ''}"
+    note = (f"; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)" if result.truncated else "")
+    print(f"{rows} in {result.elapsed_s:.3f} s{note}", file=sys.stderr)
+    return 0
