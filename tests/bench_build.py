@@ -1,0 +1,87 @@
+"""Benchmark (prints, never asserts): generate + build at a size, against the floor measured in the same run:
+DuckDB loading the same Parquet files with a plain `create table … as select * from read_parquet(…)`.
+
+    .venv/bin/python tests/bench_build.py                    # default size (~290,000 customers)
+    .venv/bin/python tests/bench_build.py --scale 10         # ten times that (EVNCPC scale)
+    .venv/bin/python tests/bench_build.py --workdir /big/disk --keep
+
+Each step runs in its own process, so its peak memory (max RSS) is its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CUSTOMERS = 290_000
+
+STEP = r"""
+import json, resource, sys, time
+sys.path.insert(0, {repo!r})
+step, args = sys.argv[1], json.loads(sys.argv[2])
+t = time.perf_counter()
+if step == "generate":
+    from dashboard.generate import generate
+    rows = generate(args["out"], customers=args["customers"], fmt="parquet")
+elif step == "build":
+    from dashboard.build import build
+    rows = build(args["source"], args["data"]).row_counts
+elif step == "floor":
+    import duckdb, pathlib
+    con = duckdb.connect(args["db"], config={{"memory_limit": args["memory"], "temp_directory": args["tmp"]}})
+    rows = {{}}
+    for path in sorted(pathlib.Path(args["source"]).glob("*.parquet")):
+        con.execute(f"create table {{path.stem}} as select * from read_parquet('{{path}}')")
+        rows[path.stem] = con.execute(f"select count(*) from {{path.stem}}").fetchall()[0][0]
+    con.execute("checkpoint")
+    con.close()
+print(json.dumps({{"seconds": time.perf_counter() - t, "rows": rows,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def step(name: str, **args) -> dict:
+    proc = subprocess.run([sys.executable, "-c", STEP.format(repo=str(REPO)), name, json.dumps(args)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-build-"))
+    work.mkdir(parents=True, exist_ok=True)
+    customers = int(DEFAULT_CUSTOMERS * args.scale)
+    source, data = work / "exports", work / "data"
+    from dashboard import config  # noqa: F401 - settings are read by the steps from the environment
+
+    gen = step("generate", out=str(source), customers=customers)
+    floor = step("floor", source=str(source), db=str(work / "floor.duckdb"), memory=config.setting("DASHBOARD_BUILD_MEMORY"),
+                 tmp=str(work / "floor-tmp"))
+    built = step("build", source=str(source), data=str(data))
+    bills = built["rows"]["bills"]
+    total = sum(built["rows"].values())
+    print(f"customers {customers:,}  bills {bills:,}  payments {built['rows']['payments']:,}  all rows {total:,}")
+    print(f"{'step':<10}{'seconds':>10}{'rows/s':>14}{'peak MB':>10}")
+    for name, r in (("generate", gen), ("floor", floor), ("build", built)):
+        print(f"{name:<10}{r['seconds']:>10.1f}{total / r['seconds']:>14,.0f}{r['peak_mb']:>10,.0f}")
+    print(f"build / floor = {built['seconds'] / floor['seconds']:.2f}x   "
+          f"first start (generate + build) = {gen['seconds'] + built['seconds']:.1f} s")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
