@@ -201,6 +201,7 @@ class Source:
     src_types: dict[str, str]
     vietnamese: bool = False
     is_csv: bool = False
+    scan: str = ""  # SQL for loading: the relation without row numbers (cheaper for Parquet)
 
     def where(self, row: int) -> str:
         return f"row {row} (line {row + 1})" if self.is_csv else f"row {row}"
@@ -258,7 +259,8 @@ def open_source(con: duckdb.DuckDBPyConnection, table: Table, path: Path, proble
     for col in table.columns:
         expr = parse_expr(col, src_cols[col.name], vietnamese)
         exprs[col.name] = expr if expr is not None else ident(col.name)
-    return Source(table, path, relation, row_expr, exprs, src_cols, vietnamese, is_csv)
+    scan = relation if is_csv else f"read_parquet({sql_str(path)})"
+    return Source(table, path, relation, row_expr, exprs, src_cols, vietnamese, is_csv, scan)
 
 
 def first_line(exc: Exception) -> str:
@@ -285,7 +287,7 @@ def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> boo
     name = src.path.name
     select = ", ".join(f"{expr} as {ident(col)}" for col, expr in src.exprs.items())
     try:
-        con.execute(f"create or replace table {ident(src.table.name)} as select {select} from {src.relation}")
+        con.execute(f"create or replace table {ident(src.table.name)} as select {select} from {src.scan}")
     except duckdb.Error as exc:
         problems.add(name, csv_error(name, exc) if src.is_csv else f"cannot be read: {first_line(exc)}")
         return False
@@ -346,6 +348,7 @@ def check_table(con, src: Source, problems: Problems) -> None:
     """Rules on one loaded raw table: nulls, accepted values, signs, first-of-month, keys, personal data."""
     t, name = src.table, src.path.name
     tbl = ident(t.name)
+    referenced = {r.column for r in t.references}
     rules: list[tuple[str, str, str]] = []  # (column, condition that marks a bad row, message)
     for col in t.columns:
         c = ident(col.name)
@@ -359,7 +362,10 @@ def check_table(con, src: Source, problems: Problems) -> None:
         if col.first_of_month:
             rules.append((col.name, f"{c} <> date_trunc('month', {c})",
                           "is not the first day of a month (a billing period is written as its first day)"))
-        if col.type == "VARCHAR" and col.name not in {"read_method", "status", "kind", "direction", "customer_type"}:
+        # Personal data: only free-text columns. Codes that must match a reference table or a list of accepted
+        # values cannot hold a phone number or an email address and pass, and skipping them keeps the check
+        # off the 14-million-row tables.
+        if col.type == "VARCHAR" and not col.accepted and col.name not in referenced and col.name != t.key:
             cleaned = f"regexp_replace(trim({c}), '[\\s.\\-()]', '', 'g')"
             rules.append((col.name,
                           f"({c}[1] in ('0', '+', '8') and regexp_full_match({cleaned}, '{PHONE_RE[1:-1]}')) "
@@ -414,11 +420,14 @@ def check_references(con, sources: dict[str, Source], problems: Problems) -> Non
             if ref.table not in sources:
                 continue
             c, target = ident(ref.column), ident(ref.target)
-            ref_rel = ident(ref.table) + (f" where {ref.where}" if ref.where else "")
-            cond_sql = (f"select count(*), min(t.{c}) from {ident(table_name)} t "
-                        f"where t.{c} is not null and not exists (select 1 from (select * from {ref_rel}) r "
-                        f"where r.{target} = t.{c})")
-            n, example = con.execute(cond_sql).fetchall()[0]
+            ref_rel = f"(select {target} from {ident(ref.table)}" + (f" where {ref.where})" if ref.where else ")")
+            # an anti join, not NOT EXISTS: DuckDB runs it as one hash join (5x faster on 14M payments)
+            missing = (f"select t.{c} as v from {ident(table_name)} t anti join {ref_rel} r "
+                       f"on r.{target} = t.{c} where t.{c} is not null")
+            n, example = 0, None
+            first = con.execute(f"{missing} limit 1").fetchall()
+            if first:
+                n, example = con.execute(f"select count(*), min(v) from ({missing})").fetchall()[0]
             if n:
                 row, _ = locate(con, src, f"{c} = $1", ref.column, [example])
                 what = f"a known {ref.target} in {sources[ref.table].path.name}"
