@@ -1,0 +1,915 @@
+"""Synthetic PC Phú Yên exports: every table of the export contract, 2019-01 to 2022-12.
+
+`python -m dashboard generate --out DIR [--customers N] [--seed S] [--format csv|parquet]`
+
+Everything is drawn with vectorized numpy from one seed, so a given seed and size always give
+the same content. Files hold exactly the columns and DuckDB types of `dashboard.contract`:
+Parquet is written by pyarrow (zstd), CSV by DuckDB `COPY ... TO` (UTF-8, header, comma, ISO
+dates, '.' decimals, empty for NULL), each in a background thread while the next table is
+drawn. The reference tables (branches, channels, targets, annotations) are kept by hand in
+`sample_data/reference/*.csv` and copied into the output.
+
+Shape of the data the build can rely on:
+* bills: one per active customer and period (industry read 3 times, the largest businesses twice
+  a month, on distinct days); read_on on days 1-20 of the period; bill_id rises with
+  (period, read_on); kwh and offset_kwh are whole numbers stored as DOUBLE.
+* estimates: an estimated bill bills the customer's previous billed kWh (its offset_kwh is 0);
+  the next remote or manual bill carries offset_kwh = Σ over the run (actual − estimated), and
+  every bill whose previous bill was not estimated has offset_kwh = 0. A customer's first bill in
+  the export may be estimated only if it was connected before 2019 (estimated from a reading of
+  12/2018 outside the export); the final bill of a disconnected customer is never estimated.
+* amount_vnd = tariff(max(kwh + offset_kwh, 0)) with VAT; payments reference their bill and its
+  customer; a bill has 0, 1 or 2 payments; payments dated after 2022-12-31 are left out (unpaid).
+
+Calibration (published report, whole company, period 08/2020): among customers active at
+2020-08-31, phone coverage 97.56 %, email coverage 24.18 %, 13,766 app users and 1,196 Zalo users
+at the default size (290,000 customers). The dates are drawn from smooth adoption ramps, then
+just enough customers nearest the cutoff have their registration date mirrored across
+2020-08-31 to hit the figures exactly. At other sizes the app and Zalo counts scale with the
+number of customers (13,766 × N / 290,000), the coverages stay 97.56 % and 24.18 %.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from dashboard import config, contract
+
+DEFAULT_CUSTOMERS = 290_000
+DEFAULT_SEED = 8
+SAMPLE_CUSTOMERS = 1_200  # sample_data/sample: CSV, every file under 5 MB (bills.csv ~3.9 MB)
+SAMPLE_DIR = config.SAMPLE_DIR / "sample"
+FORMATS = ("parquet", "csv")
+REFERENCE_DIR = config.SAMPLE_DIR / "reference"
+REFERENCE_TABLES = [name for name, t in contract.TABLES.items() if t.reference_data]
+
+Progress = Callable[[float, str], None]
+
+
+def _day(s: str) -> int:
+    return int(np.datetime64(s, "D").astype(np.int64))
+
+
+# ---------------------------------------------------------------- calendar
+N_PERIODS = 48  # 2019-01 .. 2022-12
+PERIOD_START = (np.datetime64("2019-01", "M") + np.arange(N_PERIODS + 1)).astype("datetime64[D]").astype(np.int64)
+START = _day("2019-01-01")
+END = _day("2022-12-31")  # the exports were taken at the end of 2022
+CUTOFF = _day("2020-08-31")  # calibration date
+NEVER = np.int64(2**40)  # sentinel for "no date"; becomes NULL in the output
+TARIFF_CHANGE = _day("2019-03-20")
+REFERENCE_CUSTOMERS = 290_000
+APP_USERS_0820 = 13_766
+ZALO_USERS_0820 = 1_196
+PHONE_COVERAGE_0820 = 0.9756
+EMAIL_COVERAGE_0820 = 0.2418
+
+
+def _p(year: int, month: int) -> int:
+    return (year - 2019) * 12 + month - 1
+
+
+LOCKDOWN_PERIODS = {_p(2020, 4), _p(2020, 8), _p(2021, 7), _p(2021, 8), _p(2021, 9)}
+LOCKDOWN_WINDOWS = [  # (first day, last day) of distancing that stopped field work
+    (_day("2020-04-01"), _day("2020-04-22")),
+    (_day("2020-08-01"), _day("2020-08-31")),
+    (_day("2021-07-19"), _day("2021-09-30")),
+]
+
+# ---------------------------------------------------------------- branches
+# code, share of customers (DOMAIN.md), household kWh factor, digital factor (app, email, online),
+# mountain branch
+BRANCHES = [
+    ("PC08AA", 0.21, 1.25, 1.35, False),
+    ("PC08BB", 0.115, 1.00, 1.00, False),
+    ("PC08CC", 0.13, 0.98, 0.95, False),
+    ("PC08DD", 0.06, 0.70, 0.55, True),
+    ("PC08EE", 0.13, 0.95, 0.90, False),
+    ("PC08FF", 0.05, 0.68, 0.50, True),
+    ("PC08GG", 0.06, 0.70, 0.55, True),
+    ("PC08HH", 0.11, 0.95, 0.95, False),
+    ("PC08II", 0.13, 0.92, 0.90, False),
+]
+BRANCH_CODES = [b[0] for b in BRANCHES]
+BRANCH_SHARE = np.array([b[1] for b in BRANCHES]) / sum(b[1] for b in BRANCHES)
+_KWH = np.array([b[2] for b in BRANCHES])
+BRANCH_KWH = _KWH / np.exp((BRANCH_SHARE * np.log(_KWH)).sum())  # company household median stays 139
+BRANCH_DIGITAL = np.array([b[3] for b in BRANCHES])
+MOUNTAIN = np.array([b[4] for b in BRANCHES])
+
+CUSTOMER_TYPES = list(contract.CUSTOMER_TYPES)  # household, business, industry, public, other
+HOUSEHOLD, BUSINESS, INDUSTRY, PUBLIC, OTHER = range(5)
+TYPE_MIX = {"urban": [0.885, 0.080, 0.009, 0.012, 0.014], "plain": [0.930, 0.045, 0.006, 0.011, 0.008],
+            "mountain": [0.950, 0.030, 0.003, 0.011, 0.006]}
+# median kWh per month and log-sd of the customer level, by customer type
+LEVEL_MEDIAN = np.array([139.0, 450.0, 10000.0, 500.0, 150.0])
+LEVEL_SIGMA = np.array([0.76, 1.0, 1.4, 0.9, 0.9])
+# seasonality of billed kWh by calendar month (March–May peak, March 2020 about +4.5 % on February)
+SEASON = np.array([0.92, 0.93, 0.972, 1.10, 1.16, 1.10, 1.05, 1.02, 0.97, 0.94, 0.92, 0.92])
+
+# tariffs, VND/kWh before VAT
+RES_WIDTH = np.array([50, 50, 100, 100, 100, np.inf])
+RES_NEW = np.array([1678, 1734, 2014, 2536, 2834, 2927], dtype=float)  # from 20/3/2019
+RES_OLD = np.array([1549, 1600, 1858, 2340, 2615, 2701], dtype=float)  # from 1/12/2017
+FLAT_NEW = np.array([0.0, 2950.0, 1880.0, 1950.0, 2300.0])  # business, industry, public, other
+FLAT_OLD = FLAT_NEW / 1.0836
+
+PAY_ONLINE = ["pay_auto_debit", "pay_banking", "pay_ewallet", "pay_qr", "pay_website", "pay_app"]
+PAY_CASH = ["pay_counter", "pay_agent", "pay_collector"]
+PAY_CHANNELS = PAY_ONLINE + PAY_CASH
+REQ_ONLINE = ["req_portal", "req_website", "req_app", "req_zalo"]
+REQ_OFFLINE = ["req_counter", "req_hotline"]
+REQ_CHANNELS = REQ_ONLINE + REQ_OFFLINE
+REQUEST_TYPES = ["new_connection", "contract_change", "ownership_transfer", "tariff_change", "meter_check", "other"]
+READ_METHODS = list(contract.READ_METHODS)  # remote, manual, estimated
+STATUSES = ["completed", "in_progress", "postponed", "cancelled"]
+
+BILL_ID_BASE = 100_000_000
+PAYMENT_ID_BASE = 500_000_000
+REQUEST_ID_BASE = 1_000_000
+
+
+class Curve:
+    """A company-wide adoption ramp: share of active customers registered by each date (piecewise linear)."""
+
+    def __init__(self, points: list[tuple[str, float]]):
+        self.days = np.array([_day(d) for d, _ in points], dtype=float)
+        self.values = np.array([v for _, v in points], dtype=float)
+        if np.any(np.diff(self.values) <= 0) or np.any(np.diff(self.days) <= 0):
+            raise ValueError("a curve must rise strictly")
+
+    def invert(self, u: np.ndarray) -> np.ndarray:
+        """Day on which a customer with threshold u registers: -inf before the curve, nan never."""
+        t = np.interp(u, self.values, self.days)
+        t[u <= self.values[0]] = -np.inf
+        t[u > self.values[-1]] = np.nan
+        return t
+
+
+def _curves(app_share: float, zalo_share: float) -> dict[str, Curve]:
+    return {
+        "phone": Curve([("2008-01-01", 0.55), ("2015-01-01", 0.92), ("2019-01-01", 0.9655),
+                        ("2020-08-31", PHONE_COVERAGE_0820), ("2021-12-31", 0.982), ("2022-12-31", 0.9865)]),
+        "email": Curve([("2010-01-01", 0.02), ("2016-01-01", 0.10), ("2019-01-01", 0.196),
+                        ("2020-08-31", EMAIL_COVERAGE_0820), ("2021-12-31", 0.287), ("2022-12-31", 0.328)]),
+        "app": Curve([("2017-10-01", 0.0), ("2019-01-01", 0.004), ("2020-01-01", 0.026),
+                      ("2020-08-31", app_share), ("2021-05-31", 0.115), ("2021-12-31", 0.175), ("2022-12-31", 0.262)]),
+        "zalo": Curve([("2019-06-01", 0.0), ("2020-01-01", 0.0012), ("2020-08-31", zalo_share),
+                       ("2021-06-30", 0.011), ("2021-12-31", 0.020), ("2022-12-31", 0.037)]),
+        "remote": Curve([("2016-01-01", 0.05), ("2018-01-01", 0.30), ("2019-01-01", 0.50), ("2019-12-31", 0.68),
+                         ("2020-12-31", 0.86), ("2021-12-31", 0.945), ("2022-12-31", 0.985), ("2023-03-31", 1.0)]),
+    }
+
+
+def _period_of(day: np.ndarray) -> np.ndarray:
+    """Index of the billing period (0 = 2019-01) containing each day."""
+    return np.searchsorted(PERIOD_START, day, side="right") - 1
+
+
+def _apportion(shares: np.ndarray, n: int) -> np.ndarray:
+    raw = shares * n
+    counts = np.floor(raw).astype(np.int64)
+    rest = n - counts.sum()
+    counts[np.argsort(-(raw - counts), kind="stable")[:rest]] += 1
+    return counts
+
+
+def _pick(u: np.ndarray, cum: np.ndarray) -> np.ndarray:
+    """Category index per row: u in [0,1) against per-row cumulative probabilities (rows, k)."""
+    out = np.zeros(len(u), dtype=np.int8)
+    for k in range(cum.shape[1] - 1):
+        out += u >= cum[:, k]
+    return out
+
+
+# ---------------------------------------------------------------- customers
+def _customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    counts = _apportion(BRANCH_SHARE, n)
+    branch = np.repeat(np.arange(9, dtype=np.int8), counts)
+    group = np.where(MOUNTAIN[branch], 2, np.where(branch == 0, 0, 1))
+    mix = np.array([TYPE_MIX["urban"], TYPE_MIX["plain"], TYPE_MIX["mountain"]])
+    ctype = _pick(rng.random(n), np.cumsum(mix, axis=1)[group])
+
+    # connection dates: 92.5 % before 2019, the rest 2019-2022 (~2 %/yr)
+    is_new = rng.random(n) < 0.075
+    years = np.arange(1975, 2019)
+    growth = 0.02 + 0.13 / (1 + np.exp((years - 2002) / 3.0))  # fast electrification, then ~2 %/yr
+    stock = np.exp(-(np.cumsum(growth[::-1])[::-1] - growth))  # customers at the end of each year, 2018 = 1
+    w = stock * (1 - np.exp(-growth))  # connections in each year
+    year = rng.choice(years, size=n, p=w / w.sum())
+    year_start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    pre = year_start + np.floor(rng.random(n) * 365).astype(np.int64)
+    new = START + np.floor((rng.random(n) ** 0.93) * (END - START + 1)).astype(np.int64)
+    connected = np.minimum(np.where(is_new, new, pre), END)
+
+    order = np.lexsort((connected, branch))  # within a branch, in order of connection
+    branch, ctype, connected = branch[order], ctype[order], connected[order]
+
+    # 7-digit customer numbers rising with connection date, unique within a branch
+    mean_gap = max(1, min(20, 9_000_000 // max(1, counts.max())))
+    gaps = rng.integers(1, 2 * mean_gap, size=n)
+    num = np.cumsum(gaps)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    base = np.repeat(num[starts] - gaps[starts], counts)
+    num = num - base + 1000
+
+    # reading sessions: ~57 % of customers on days 16-20; industry 3 reads, large businesses 2 reads
+    z_level = rng.standard_normal(n)
+    level = LEVEL_MEDIAN[ctype] * np.exp(LEVEL_SIGMA[ctype] * z_level)
+    level = np.where(ctype == HOUSEHOLD, level * BRANCH_KWH[branch], level * np.sqrt(BRANCH_KWH[branch]))
+    reads = np.ones(n, dtype=np.int64)
+    reads[ctype == INDUSTRY] = 3
+    big_business = (ctype == BUSINESS) & (z_level > 1.04)  # top ~15 % of businesses
+    reads[big_business] = 2
+    route = np.where(rng.random(n) < 0.57, rng.integers(16, 21, n), rng.integers(1, 16, n))
+    slot_days = np.zeros((n, 3), dtype=np.int64)
+    slot_days[:, 0] = route
+    two = reads == 2
+    slot_days[two, 0] = rng.integers(3, 9, two.sum())
+    slot_days[two, 1] = rng.integers(16, 21, two.sum())
+    three = reads == 3
+    slot_days[three, 0] = rng.integers(1, 4, three.sum())
+    slot_days[three, 1] = rng.integers(9, 13, three.sum())
+    slot_days[three, 2] = rng.integers(18, 21, three.sum())
+    last_day = slot_days.max(axis=1)
+
+    # first bill in the month after connection; ~0.3 %/yr disconnected after their last reading
+    first_p = np.where(connected < START, 0, _period_of(connected) + 1)
+    disc_p = rng.integers(0, N_PERIODS, n)
+    disc = (rng.random(n) < 0.012) & (disc_p >= first_p + 3)
+    last_p = np.where(disc, disc_p, N_PERIODS - 1)
+    disconnected = np.where(disc, PERIOD_START[np.minimum(disc_p, N_PERIODS)] + last_day - 1 + rng.integers(0, 8, n), NEVER)
+
+    # payment habits: richer households pay online more; businesses nearly always online
+    z_pay = 0.7 * z_level + np.sqrt(1 - 0.49) * rng.standard_normal(n)
+    pay_u = 1.0 - _norm_cdf(z_pay)
+    return {
+        "branch": branch, "type": ctype, "connected": connected, "disconnected": disconnected,
+        "num": num, "level": level, "reads": reads, "slot_days": slot_days, "first_p": first_p,
+        "last_p": last_p, "pay_u": pay_u, "pay_u2": rng.random(n), "pay_u3": rng.random(n),
+    }
+
+
+def _norm_cdf(z: np.ndarray) -> np.ndarray:
+    # Abramowitz-Stegun 7.1.26 via erf; accurate to ~1e-7, enough for ranks
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(z) / np.sqrt(2))
+    y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t \
+        * np.exp(-(z * z) / 2)
+    return 0.5 * (1.0 + np.sign(z) * y)
+
+
+def _active_at(cust: dict, day: int) -> np.ndarray:
+    return (cust["connected"] <= day) & (cust["disconnected"] > day)
+
+
+def _calibrate(day: np.ndarray, target: int, active: np.ndarray, connected: np.ndarray) -> int:
+    """Mirror just enough registration dates across CUTOFF so that exactly `target` active customers are
+    registered by it. The ones nearest the cutoff move, so the ramp stays smooth. Returns how many moved."""
+    registered = active & (day <= CUTOFF)
+    k = int(registered.sum())
+    if k > target:
+        cand = np.flatnonzero(registered)
+        pick = cand[np.lexsort((cand, -day[cand]))[: k - target]]
+        day[pick] = np.minimum(2 * CUTOFF + 1 - day[pick], END)
+        return k - target
+    if k < target:
+        need = target - k
+        cand = np.flatnonzero(active & (day > CUTOFF) & (day != NEVER))
+        cand = cand[2 * CUTOFF + 1 - day[cand] >= connected[cand]]
+        pick = cand[np.lexsort((cand, day[cand]))[:need]]
+        day[pick] = 2 * CUTOFF + 1 - day[pick]
+        rest = need - len(pick)
+        if rest > 0:  # tiny sizes only: register some who never would have
+            never = np.flatnonzero(active & (day == NEVER))[:rest]
+            day[never] = np.maximum(connected[never], CUTOFF - np.arange(len(never)) % 60)
+        return need
+    return 0
+
+
+def _adoption(rng: np.random.Generator, cust: dict, n_customers: int) -> dict[str, int]:
+    """Registration dates for phone, email, app, Zalo and remote-capable meters; calibrated at 2020-08-31."""
+    n = len(cust["branch"])
+    branch, ctype, connected = cust["branch"], cust["type"], cust["connected"]
+    active = _active_at(cust, CUTOFF)
+    n_active = int(active.sum())
+    scale = n_customers / REFERENCE_CUSTOMERS
+    targets = {
+        "phone": int(round(PHONE_COVERAGE_0820 * n_active)),
+        "email": int(round(EMAIL_COVERAGE_0820 * n_active)),
+        "app": int(round(APP_USERS_0820 * scale)),
+        "zalo": int(round(ZALO_USERS_0820 * scale)),
+    }
+    curves = _curves(targets["app"] / max(n_active, 1), targets["zalo"] / max(n_active, 1))
+    non_household = ctype != HOUSEHOLD
+    digital = BRANCH_DIGITAL[branch]
+    factors = {
+        # (factor per customer, multiplicative or on the complement)
+        "phone": (np.where(MOUNTAIN[branch], 1.4, 0.93) * np.where(non_household, 0.5, 1.0), "complement"),
+        "email": (digital * np.where(non_household, 2.0, 1.0), "mult"),
+        "app": (digital * np.where(non_household, 1.3, 1.0), "mult"),
+        "zalo": (np.sqrt(digital), "mult"),
+        "remote": (np.where(MOUNTAIN[branch], 1.8, np.where(branch == 0, 0.6, 1.0))
+                   * np.where(ctype == INDUSTRY, 0.2, 1.0), "complement"),
+    }
+    moved = {}
+    for name, curve in curves.items():
+        factor, kind = factors[name]
+        u = rng.random(n)
+        f_mean = factor[active].mean() if n_active else 1.0
+        up = u * f_mean / factor if kind == "mult" else 1.0 - (1.0 - u) * f_mean / factor
+        t = curve.invert(up)
+        day = np.where(np.isneginf(t), connected, np.maximum(connected, np.floor(np.nan_to_num(t, nan=0.0))))
+        day = day.astype(np.int64)
+        day[np.isnan(t)] = NEVER
+        if name == "remote":  # new connections from 2020 mostly get a remote-capable meter at once
+            at_once = (connected >= _day("2020-01-01")) & (rng.random(n) < 0.9)
+            day[at_once] = connected[at_once]
+        day[day > END] = NEVER
+        if name in targets:
+            moved[name] = _calibrate(day, targets[name], active, connected)
+        cust[name] = day
+    return moved
+
+
+# ---------------------------------------------------------------- bills
+def _estimate_targets(rng: np.random.Generator) -> np.ndarray:
+    """Company share of estimated bills per period: 2.2 % falling to 0.9 %, 5-10 % in lockdowns."""
+    e = np.linspace(0.022, 0.009, N_PERIODS) * np.exp(rng.normal(0, 0.12, N_PERIODS))
+    for (y, m), v in {(2020, 4): 0.078, (2020, 5): 0.025, (2020, 8): 0.058, (2021, 7): 0.056, (2021, 8): 0.092,
+                      (2021, 9): 0.071, (2020, 11): 0.031, (2021, 11): 0.022, (2021, 12): 0.019}.items():
+        e[_p(y, m)] = v
+    return e
+
+
+def _block_cost(q: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Residential block tariff before VAT for q kWh (float array) at the given block rates."""
+    out = np.zeros(len(q))
+    lo = 0.0
+    for width, rate in zip(RES_WIDTH, rates):  # rate: a number or one per row
+        out += np.clip(q - lo, 0, width) * rate
+        lo += width
+    return out
+
+
+TARIFF_TABLE_MAX = 4096
+# tariff regimes: 0 = 2017 tariff with 10 % VAT, 1 = 20/3/2019 tariff with 10 % VAT, 2 = same with 8 % VAT (2022)
+REGIME_RATES = [(RES_OLD, 1.10), (RES_NEW, 1.10), (RES_NEW, 1.08)]
+
+
+def _amounts(q: np.ndarray, regime: np.ndarray, flat_rows: np.ndarray, flat_rate: np.ndarray) -> np.ndarray:
+    """Whole-đồng amounts with VAT for whole-kWh quantities q >= 0: residential blocks by a lookup table
+    (rows past its end and flat-rate rows computed directly)."""
+    qs = np.arange(TARIFF_TABLE_MAX + 1, dtype=float)
+    table = np.stack([np.rint(_block_cost(qs, rates) * vat) for rates, vat in REGIME_RATES]).astype(np.int64)
+    key = np.minimum(q, TARIFF_TABLE_MAX)
+    key += regime * (TARIFF_TABLE_MAX + 1)
+    amount = table.ravel()[key]
+    del key
+    vat = np.array([v for _, v in REGIME_RATES])
+    big = np.flatnonzero(q > TARIFF_TABLE_MAX)
+    if len(big):
+        rates = np.stack([r for r, _ in REGIME_RATES])
+        amount[big] = np.rint(_block_cost(q[big].astype(float), rates[regime[big]].T) * vat[regime[big]])
+    amount[flat_rows] = np.rint(q[flat_rows] * flat_rate * vat[regime[flat_rows]])
+    return amount
+
+
+def _bills(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
+    n = len(cust["branch"])
+    reads = cust["reads"].astype(np.int32)
+    months = np.maximum(cust["last_p"] - cust["first_p"] + 1, 0).astype(np.int32)
+    rows_per = months * reads
+    total = int(rows_per.sum())
+    c = np.repeat(np.arange(n, dtype=np.int32), rows_per)
+    start = (np.cumsum(rows_per, dtype=np.int64) - rows_per).astype(np.int32)
+    pos = np.arange(total, dtype=np.int32)
+    pos -= np.repeat(start, rows_per)  # position of the row among its customer's bills
+    p = cust["first_p"].astype(np.int32)[c] + pos  # right for customers read once a month
+    read_day = cust["slot_days"][:, 0].astype(np.int32)[c]
+    multi = np.flatnonzero(reads > 1)  # the few read 2-3 times a month
+    if len(multi):
+        counts = rows_per[multi]
+        rows = np.repeat(start[multi] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum(), dtype=np.int32)
+        cm, r = c[rows], reads[c[rows]]
+        p[rows] = cust["first_p"][cm] + pos[rows] // r
+        read_day[rows] = cust["slot_days"].ravel()[cm.astype(np.int64) * 3 + pos[rows] % r]
+        del rows, cm, r
+    del pos
+    read_on = PERIOD_START.astype(np.int32)[p] + read_day - 1
+    has = rows_per > 0
+    first = np.zeros(total, dtype=bool)
+    first[start[has]] = True
+    final = np.zeros(total, dtype=bool)
+    disc = has & (cust["disconnected"] != NEVER)
+    final[(start + rows_per - 1)[disc]] = True
+
+    # true consumption of each bill's interval: customer level x season x trend x events x noise
+    ctype = cust["type"]
+    group = np.where(ctype == HOUSEHOLD, 0, np.where(ctype == INDUSTRY, 1, 2))
+    periods = np.arange(N_PERIODS)
+    month = periods % 12
+    trend = np.array([1.03, 1.05, 1.02])[:, None] ** (periods[None, :] / 12.0)
+    event = np.ones((3, N_PERIODS))
+    for (y, m), (h, b) in {(2020, 4): (1.06, 0.85), (2020, 5): (1.04, 0.92), (2020, 8): (1.02, 0.95),
+                           (2021, 8): (1.05, 0.85), (2021, 9): (1.04, 0.88), (2020, 11): (0.93, 0.95),
+                           (2021, 11): (0.97, 0.97)}.items():
+        event[:, _p(y, m)] = [h, b, b]
+    factor = (SEASON[month][None, :] * trend * event).astype(np.float32)  # (group, period)
+    spring = (month >= 2) & (month <= 4)
+    sigma = np.where(spring, 0.22, 0.15).astype(np.float32)
+    cust_key = (group * N_PERIODS).astype(np.int32)
+    per_read = (cust["level"] / cust["reads"]).astype(np.float32)
+    noise = rng.standard_normal(total, dtype=np.float32)
+    noise *= sigma[p]
+    np.exp(noise, out=noise)
+    noise *= factor.ravel()[cust_key[c] + p]
+    noise *= per_read[c]
+    true_kwh = np.rint(noise).astype(np.int32)
+    del noise
+
+    # read method: estimated when neither the remote system nor a reader gets the index
+    capable = read_on >= np.minimum(cust["remote"], 2**31 - 1).astype(np.int32)[c]
+    by_capable = np.bincount(p + N_PERIODS * capable, minlength=2 * N_PERIODS).reshape(2, N_PERIODS)
+    cap_share = by_capable[1] / np.maximum(by_capable.sum(axis=0), 1)
+    est_target = _estimate_targets(rng)
+    a_remote = est_target / (cap_share + 4 * (1 - cap_share))  # manual meters estimated 4x as often
+    branch_est = np.where(MOUNTAIN, 1.4, 0.93)
+    lockdown = np.isin(periods, list(LOCKDOWN_PERIODS))
+    success = np.clip(0.981 + 0.011 * periods / N_PERIODS - 0.01 * lockdown, 0.97, 0.995)
+    # thresholds per (capable, branch, period): u < a -> estimated; a <= u < a + (1 - a) * s -> remote
+    a_tab = np.minimum(np.array([4.0, 1.0])[:, None, None] * branch_est[None, :, None] * a_remote[None, None, :], 0.9)
+    s_tab = success[None, None, :] - np.where(MOUNTAIN, 0.007, 0.0)[None, :, None]
+    r_tab = np.where(np.arange(2)[:, None, None] == 1, a_tab + (1 - a_tab) * s_tab, 0.0)
+    key = (capable.astype(np.int32) * 9 + cust["branch"].astype(np.int32)[c]) * N_PERIODS + p
+    del capable
+    u = rng.random(total, dtype=np.float32)
+    estimated = u < a_tab.ravel().astype(np.float32)[key]
+    estimated[first & np.repeat(cust["connected"] >= START, rows_per)] = False  # no history to estimate from
+    estimated &= ~final
+    remote = u < r_tab.ravel().astype(np.float32)[key]
+    del u, key, final
+    method = np.ones(total, dtype=np.int8)
+    method[remote] = 0
+    method[estimated] = 2
+    del remote
+
+    # an estimate bills the previous billed kWh (for a run at the start of the export: the reading of
+    # 12/2018, not in the export); the next real reading carries the true-up of the whole run
+    est_idx = np.flatnonzero(estimated)
+    last_real = np.arange(total, dtype=np.int32)
+    last_real[est_idx] = 0
+    np.maximum.accumulate(last_real, out=last_real)
+    kwh = true_kwh.copy()
+    source = last_real[est_idx]
+    own_start = start[c[est_idx]]
+    initial = source < own_start
+    kwh[est_idx] = true_kwh[source]
+    drift = np.exp(0.15 * rng.standard_normal(n))  # 12/2018 reading relative to the first one in the export
+    before_export = np.rint(true_kwh[own_start[initial]] * drift[c[est_idx[initial]]])
+    kwh[est_idx[initial]] = before_export.astype(np.int32)
+    dev = np.zeros(total + 1, dtype=np.int64)  # dev[i + 1] = actual - billed of bill i, then cumulated
+    dev[est_idx + 1] = true_kwh[est_idx].astype(np.int64) - kwh[est_idx]
+    np.cumsum(dev, out=dev)
+    after = est_idx + 1
+    after = after[after < total]
+    closes = after[~estimated[after] & ~first[after]]
+    anchor = np.maximum(last_real[closes - 1], start[c[closes]] - 1)  # last real bill before the run
+    offset = np.zeros(total, dtype=np.int32)
+    offset[closes] = dev[closes] - dev[anchor + 1]
+    del dev, last_real, true_kwh, est_idx, after, closes, first, estimated, source, own_start, initial, anchor
+
+    # amount: residential blocks or flat rates on kwh + offset (floored at 0); VAT 10 %, 8 % in 2022
+    q = kwh.astype(np.int64)
+    q += offset
+    np.maximum(q, 0, out=q)
+    regime = np.where(periods >= _p(2022, 1), 2, 1).astype(np.int64)[p]
+    old = np.flatnonzero(read_on < TARIFF_CHANGE)
+    regime[old] = 0
+    flat_rows = np.flatnonzero((ctype != HOUSEHOLD)[c])
+    flat_type = ctype[c[flat_rows]]
+    flat_rate = np.where(regime[flat_rows] == 0, FLAT_OLD[flat_type], FLAT_NEW[flat_type])
+    amount = _amounts(q, regime, flat_rows, flat_rate)
+    del q, regime, old, flat_rows, flat_type, flat_rate
+
+    # bill ids rise with period and reading day; the table is stored in that order
+    perm = np.argsort((p * 32 + read_day).astype(np.int16), kind="stable")
+    del read_day
+    return {
+        "c": c[perm], "p": p[perm].astype(np.int8), "read_on": read_on[perm], "method": method[perm],
+        "kwh": kwh[perm], "offset": offset[perm], "amount": amount[perm],
+        "bill_id": BILL_ID_BASE + 1 + np.arange(total, dtype=np.int64),
+    }
+
+
+# ---------------------------------------------------------------- payments
+def _online_share(period: np.ndarray) -> np.ndarray:
+    """Company share of households paying online, by period (before branch factors)."""
+    knots = [(0, 0.30), (11, 0.38), (17, 0.46), (23, 0.55), (29, 0.62), (35, 0.70), (41, 0.76), (47, 0.80)]
+    return np.interp(period, [k for k, _ in knots], [v for _, v in knots])
+
+
+BINS = 4096
+
+
+def _bin_table(cum: np.ndarray) -> np.ndarray:
+    """Category per (row, bin of a uniform draw) for cumulative probabilities cum (rows, k)."""
+    centers = (np.arange(BINS) + 0.5) / BINS
+    return (centers[None, :, None] >= cum[:, None, :-1]).sum(axis=2).astype(np.int8)
+
+
+def _payments(rng: np.random.Generator, cust: dict, bills: dict) -> dict[str, np.ndarray]:
+    b_idx = np.flatnonzero(bills["amount"] > 0).astype(np.int32)
+    c = bills["c"][b_idx]
+    p = bills["p"][b_idx].astype(np.int32)
+    read_on = bills["read_on"][b_idx]
+    m = len(b_idx)
+
+    periods = np.arange(N_PERIODS)
+    lockdown = np.isin(periods, list(LOCKDOWN_PERIODS))
+    company = _online_share(periods) + 0.04 * lockdown
+    branch_f = np.where(MOUNTAIN, 0.72, np.where(np.arange(9) == 0, 1.12, 1.0))
+    share = np.minimum(company[None, :] * branch_f[:, None], 0.97)  # (branch, period), households
+    share = np.stack([share, 1 - (1 - share) * 0.05])  # others: businesses nearly always pay online
+    cust_key = ((cust["type"] != HOUSEHOLD) * 9 + cust["branch"]).astype(np.int32) * N_PERIODS
+    v = cust["pay_u"].astype(np.float32)[c]
+    fresh = np.flatnonzero(rng.random(m, dtype=np.float32) < 0.06)
+    v[fresh] = rng.random(len(fresh), dtype=np.float32)
+    online = v < share.ravel().astype(np.float32)[cust_key[c] + p]
+    del v, fresh
+
+    # channel within online / cash: sticky per customer (pay_u2), mix drifting over time
+    t = periods / (N_PERIODS - 1)
+    on_w = np.outer(1 - t, [0.13, 0.56, 0.22, 0.0, 0.06, 0.03]) + np.outer(t, [0.12, 0.44, 0.27, 0.10, 0.03, 0.04])
+    on_w[:12, 3] = 0.0  # QR payments from 2020
+    cash_w = np.outer(1 - t, [0.10, 0.60, 0.30]) + np.outer(t, [0.16, 0.74, 0.10])
+    cash_w[lockdown] = [0.12, 0.86, 0.02]  # collectors stopped in lockdowns
+    on_tab = _bin_table(np.cumsum(on_w / on_w.sum(1, keepdims=True), axis=1))
+    cash_tab = _bin_table(np.cumsum(cash_w / cash_w.sum(1, keepdims=True), axis=1)) + len(PAY_ONLINE)
+    table = np.stack([cash_tab, on_tab]).ravel()  # (online, period, bin)
+    u2 = (cust["pay_u2"] * BINS).astype(np.int32)[c]
+    fresh = np.flatnonzero(rng.random(m, dtype=np.float32) < 0.08)
+    u2[fresh] = rng.integers(0, BINS, len(fresh), dtype=np.int32)
+    channel = table[(online.astype(np.int32) * N_PERIODS + p) * BINS + u2]
+    del u2, fresh
+    app_day = np.where(cust["pay_u3"] < 0.35, np.minimum(cust["app"], 2**31 - 1), 2**31 - 1).astype(np.int32)
+    app = online & (app_day[c] <= read_on)
+    channel[app] = PAY_ONLINE.index("pay_app")
+    del app, online
+
+    # paid a few days to ~3 weeks after the reading: base + geometric delay, by channel
+    base = np.array([1, 0, 0, 0, 0, 0, 1, 1, 2], dtype=np.int32)
+    prob = np.array([0.5, 0.14, 0.14, 0.14, 0.14, 0.14, 0.10, 0.10, 0.12])
+    cap = np.array([12, 24, 24, 24, 24, 24, 24, 24, 20], dtype=np.float32)
+    u = rng.random(m, dtype=np.float32)
+    geo = np.log1p(-u)
+    geo *= (1.0 / np.log1p(-prob)).astype(np.float32)[channel]
+    np.ceil(geo, out=geo)
+    np.clip(geo, 1, cap[channel], out=geo)
+    paid_on = read_on + base[channel] + geo.astype(np.int32)
+    del geo, u
+    keep = paid_on <= END  # recent bills still open
+    keep &= rng.random(m, dtype=np.float32) >= 0.001  # a few never paid
+
+    # about 1 % of bills paid in two parts
+    amount = bills["amount"][b_idx]
+    split = np.flatnonzero(keep & (rng.random(m, dtype=np.float32) < 0.01) & (amount >= 20_000))
+    first_part = amount.copy()
+    first_part[split] = np.floor(amount[split] * rng.uniform(0.3, 0.7, len(split)) / 1000).astype(np.int64) * 1000
+    second_on = paid_on[split] + 3 + np.minimum(rng.geometric(0.15, len(split)), 25)
+    second = split[second_on <= END]
+    second_on = second_on[second_on <= END]
+    k = np.flatnonzero(keep)
+    del keep
+    pay_on = np.concatenate([paid_on[k], second_on])
+    order = np.argsort((pay_on - START).astype(np.int16), kind="stable")
+    rows = np.concatenate([k, second])[order]  # payment row -> paid bill row
+    is_second = order >= len(k)
+    del k
+    pay_amount = first_part[rows]
+    pay_amount[is_second] = amount[rows[is_second]] - first_part[rows[is_second]]
+    bill_row = b_idx[rows]
+    return {
+        "payment_id": PAYMENT_ID_BASE + 1 + np.arange(len(rows), dtype=np.int64),
+        "bill_id": BILL_ID_BASE + 1 + bill_row.astype(np.int64),
+        "c": bills["c"][bill_row],
+        "paid_on": pay_on[order],
+        "amount": pay_amount,
+        "channel": channel[rows],
+    }
+
+
+# ---------------------------------------------------------------- service requests
+def _requests(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
+    days = np.arange(START, END + 1)
+    n_days = len(days)
+    # active customers per branch and month (requests arrive in proportion)
+    active_bp = np.zeros((9, N_PERIODS))
+    for p in range(N_PERIODS):
+        act = _active_at(cust, PERIOD_START[p + 1] - 1)
+        active_bp[:, p] = np.bincount(cust["branch"][act], minlength=9)
+    day_p = _period_of(days)
+    per_year = np.array([0.021, 0.008, 0.004, 0.003, 0.008, 0.005])  # per active customer and year
+    weekday = (days + 3) % 7  # 0 = Monday
+    week_f = np.select([weekday == 6, weekday == 5], [0.35, 0.7], 1.0)
+    in_lockdown = np.zeros(n_days, dtype=bool)
+    for lo, hi in LOCKDOWN_WINDOWS:
+        in_lockdown |= (days >= lo) & (days <= hi)
+    day_f = week_f * np.where(in_lockdown, 0.6, 1.0)
+    storm = ((days >= _day("2020-10-28")) & (days <= _day("2020-11-20"))) | \
+            ((days >= _day("2021-11-10")) & (days <= _day("2021-12-05")))
+    type_f = np.ones((n_days, len(REQUEST_TYPES)))
+    type_f[storm, REQUEST_TYPES.index("meter_check")] = 2.5  # after storm Molave and the 2021 floods
+    type_f[storm, REQUEST_TYPES.index("other")] = 2.0
+    lam = active_bp[None, :, day_p].transpose(2, 1, 0)  # (day, branch, 1)
+    lam = lam * per_year[None, None, :] / 365.0 * (day_f[:, None] * type_f)[:, None, :] * 7 / 6.05
+    counts = rng.poisson(lam).ravel()
+    cell = np.repeat(np.arange(counts.size), counts)
+    day_i, rest = np.divmod(cell, 9 * 6)
+    branch, rtype = np.divmod(rest, 6)
+    submitted = days[day_i]
+    m = len(submitted)
+
+    # the customer: a random active customer of the branch; none for new connections
+    counts_b = np.bincount(cust["branch"], minlength=9)
+    first_b = np.concatenate([[0], np.cumsum(counts_b)[:-1]])
+    who = np.full(m, -1, dtype=np.int64)
+    todo = np.flatnonzero(rtype != 0)
+    for _ in range(8):
+        cand = first_b[branch[todo]] + np.floor(rng.random(len(todo)) * counts_b[branch[todo]]).astype(np.int64)
+        ok = (cust["connected"][cand] <= submitted[todo]) & (cust["disconnected"][cand] > submitted[todo])
+        who[todo[ok]] = cand[ok]
+        todo = todo[~ok]
+        if not len(todo):
+            break
+    if len(todo):  # fall back on the branch's oldest customer still connected at the end
+        for b in np.unique(branch[todo]):
+            rows = np.arange(first_b[b], first_b[b] + counts_b[b])
+            alive = rows[cust["disconnected"][rows] == NEVER]
+            who[todo[branch[todo] == b]] = alive[0]
+
+    # channel: online share ~20-30 % in 2019 to 75-90 % in 2022, mountain branches behind
+    knots = [("2019-01-01", 0.17), ("2019-12-31", 0.29), ("2020-06-30", 0.45), ("2020-12-31", 0.56),
+             ("2021-06-30", 0.67), ("2021-12-31", 0.77), ("2022-12-31", 0.86)]
+    share = np.interp(submitted, [_day(d) for d, _ in knots], [v for _, v in knots])
+    share = share * np.where(MOUNTAIN, 0.85, np.where(np.arange(9) == 0, 1.08, 1.0))[branch]
+    share = np.minimum(share + 0.12 * in_lockdown[day_i], 0.97)
+    online = rng.random(m) < share
+    t = (submitted - START) / (END - START)
+    portal_on = submitted >= _day("2019-12-09")  # national public-service portal opened
+    zalo_on = submitted >= _day("2020-03-01")
+    w = np.stack([portal_on * (0.25 + 0.35 * t), 0.45 - 0.25 * t, 0.30 - 0.12 * t, zalo_on * (0.02 + 0.06 * t)], axis=1)
+    on_ch = _pick(rng.random(m), np.cumsum(w / w.sum(1, keepdims=True), axis=1))
+    off_ch = np.where(rng.random(m) < 0.72, 0, 1) + len(REQ_ONLINE)
+    channel = np.where(online, on_ch, off_ch).astype(np.int8)
+
+    # time to complete: 2-7 days typical, faster over time
+    median = np.array([4.5, 2.0, 3.0, 2.0, 3.0, 2.5])[rtype] * (1 - 0.2 * t)
+    duration = np.maximum(np.rint(median * np.exp(0.45 * rng.standard_normal(m))), 0).astype(np.int64)
+    completed = submitted + duration
+    postponed = np.full(m, NEVER)
+    field = np.isin(rtype, [0, 2, 4])
+    for lo, hi in LOCKDOWN_WINDOWS:
+        hit = (submitted <= hi) & (completed >= lo) & (postponed == NEVER)
+        hit &= rng.random(m) < np.where(field, 0.7, 0.15)
+        when = np.minimum(np.maximum(submitted, lo) + rng.integers(0, 4, m), hi)
+        when = np.maximum(when, submitted)
+        postponed = np.where(hit, when, postponed)
+        completed = np.where(hit, hi + 3 + np.minimum(rng.geometric(1 / 12, m), 60), completed)
+    # a few put off for other reasons (the customer asked for another day, materials)
+    when = submitted + rng.integers(1, 4, m)
+    other = (postponed == NEVER) & (rng.random(m) < 0.02) & (when <= END)
+    postponed = np.where(other, when, postponed)
+    completed = np.where(other, postponed + 7 + np.minimum(rng.geometric(1 / 10, m), 60), completed)
+    status = np.zeros(m, dtype=np.int8)
+    cancelled = rng.random(m) < 0.02
+    open_ = ~cancelled & (completed > END)
+    status[open_] = np.where(postponed[open_] != NEVER, 2, 1)
+    status[cancelled] = 3
+    completed = np.where(cancelled | open_, NEVER, completed)
+
+    order = np.lexsort((rtype, branch, submitted))
+    return {
+        "request_id": REQUEST_ID_BASE + 1 + np.arange(m, dtype=np.int64),
+        "branch": branch[order], "c": who[order], "type": rtype[order], "channel": channel[order],
+        "submitted": submitted[order], "postponed": postponed[order], "completed": completed[order],
+        "status": status[order],
+    }
+
+
+# ---------------------------------------------------------------- writing
+ARROW_TYPES = {"VARCHAR": pa.string(), "DATE": pa.date32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+               "BOOLEAN": pa.bool_()}
+
+
+def _date(a: np.ndarray) -> pa.Array:
+    a = np.asarray(a, dtype=np.int64)
+    mask = a == NEVER
+    return pa.array(np.where(mask, 0, a).astype(np.int32), mask=mask if mask.any() else None).cast(pa.date32())
+
+
+def _codes(idx: np.ndarray, names: list[str] | pa.Array, null: np.ndarray | None = None) -> pa.Array:
+    """A dictionary-encoded string column (written as a plain VARCHAR column)."""
+    dictionary = names if isinstance(names, pa.Array) else pa.array(names, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(idx, dtype=np.int32), mask=null), dictionary)
+
+
+def _table(name: str, columns: dict[str, pa.Array | np.ndarray]) -> pa.Table:
+    """The contract's columns, in order, with their types (strings may stay dictionary-encoded)."""
+    arrays, fields = [], []
+    for col in contract.TABLES[name].columns:
+        arr = columns[col.name]
+        arr = arr if isinstance(arr, pa.Array) else pa.array(arr)
+        target = ARROW_TYPES[col.type]
+        if not (pa.types.is_dictionary(arr.type) and arr.type.value_type == target) and arr.type != target:
+            arr = arr.cast(target)
+        if not col.nullable and arr.null_count:
+            raise AssertionError(f"{name}.{col.name}: {arr.null_count} nulls in a non-nullable column")
+        arrays.append(arr)
+        fields.append(pa.field(col.name, arr.type, nullable=col.nullable))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _write(name: str, data: pa.Table, out: Path, fmt: str) -> None:
+    """Write one table as `<name>.<fmt>` (via a temporary file, so a reader never sees half a file)."""
+    path = out / f"{name}.{fmt}"
+    tmp = out / f".{name}.{fmt}.tmp"
+    try:
+        if fmt == "parquet":
+            pq.write_table(data, tmp, compression="zstd")
+        else:
+            columns = contract.TABLES[name].columns
+            select = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
+            con = duckdb.connect()
+            try:
+                con.register("_src", data)
+                con.execute(f"COPY (SELECT {select} FROM _src) TO '{_sql_path(tmp)}' "
+                            "(FORMAT csv, HEADER true, DELIMITER ',')")
+            finally:
+                con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    other = out / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}"
+    if other.exists():  # never leave two versions of one table side by side
+        other.unlink()
+
+
+def _reference(name: str) -> pa.Table:
+    """A hand-kept reference table from sample_data/reference, read with the contract's types."""
+    table = contract.TABLES[name]
+    types = ", ".join(f"'{c.name}': '{c.type}'" for c in table.columns)
+    src = _sql_path(REFERENCE_DIR / f"{name}.csv")
+    con = duckdb.connect()
+    try:
+        data = con.sql(f"SELECT * FROM read_csv('{src}', header = true, delim = ',', columns = {{{types}}})").to_arrow_table()
+    finally:
+        con.close()
+    return _table(name, {c: data.column(c).combine_chunks() for c in data.column_names})
+
+
+def _customer_ids(cust: dict) -> pa.Array:
+    branch = pc.take(pa.array(BRANCH_CODES, pa.string()), pa.array(cust["branch"].astype(np.int32)))
+    return pc.binary_join_element_wise(branch, pc.utf8_lpad(pc.cast(pa.array(cust["num"]), pa.string()), 7, "0"), "")
+
+
+def generate(out_dir, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED, fmt: str = "parquet",
+             progress: Progress | None = None) -> dict[str, int]:
+    """Write every contract table to `out_dir` as `<table>.<fmt>`; return the row count per table.
+
+    `progress(fraction, message)` is called at the start of every step. Files are written in a
+    background thread while the next table is drawn; each appears atomically (temp file + rename).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+    if customers < 50:
+        raise ValueError("generate at least 50 customers")
+    report = progress or (lambda fraction, message: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    rows: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate-writer") as writer:
+        pending = []
+
+        def write(name: str, data: pa.Table) -> None:
+            rows[name] = data.num_rows
+            pending.append(writer.submit(_write, name, data, out, fmt))
+
+        report(0.0, "reference tables")
+        for name in REFERENCE_TABLES:
+            write(name, _reference(name))
+
+        report(0.03, f"customers ({customers:,})")
+        cust = _customers(streams[0], customers)
+        _adoption(streams[1], cust, customers)
+        ids = _customer_ids(cust)
+        write("customers", _table("customers", {
+            "customer_id": ids,
+            "branch_code": _codes(cust["branch"], BRANCH_CODES),
+            "customer_type": _codes(cust["type"], CUSTOMER_TYPES),
+            "connected_on": _date(cust["connected"]),
+            "disconnected_on": _date(cust["disconnected"]),
+            "phone_registered_on": _date(cust["phone"]),
+            "email_registered_on": _date(cust["email"]),
+            "app_registered_on": _date(cust["app"]),
+            "zalo_registered_on": _date(cust["zalo"]),
+            "remote_meter_since": _date(cust["remote"]),
+        }))
+
+        report(0.08, "bills: readings, estimates and true-ups")
+        bills = _bills(streams[2], cust)
+        write("bills", _table("bills", {
+            "bill_id": bills["bill_id"],
+            "customer_id": _codes(bills["c"], ids),
+            "period": _date(PERIOD_START[bills["p"]]),
+            "read_on": _date(bills["read_on"]),
+            "read_method": _codes(bills["method"], READ_METHODS),
+            "kwh": bills["kwh"].astype(np.float64),
+            "offset_kwh": bills["offset"].astype(np.float64),
+            "amount_vnd": bills["amount"],
+        }))
+
+        report(0.40, f"payments (writing {rows['bills']:,} bills meanwhile)")
+        pays = _payments(streams[3], cust, bills)
+        del bills
+        write("payments", _table("payments", {
+            "payment_id": pays["payment_id"],
+            "bill_id": pays["bill_id"],
+            "customer_id": _codes(pays["c"], ids),
+            "paid_on": _date(pays["paid_on"]),
+            "amount_vnd": pays["amount"],
+            "channel_code": _codes(pays["channel"], PAY_CHANNELS),
+        }))
+        del pays
+
+        report(0.70, f"service requests (writing {rows['payments']:,} payments meanwhile)")
+        req = _requests(streams[4], cust)
+        write("service_requests", _table("service_requests", {
+            "request_id": req["request_id"],
+            "branch_code": _codes(req["branch"], BRANCH_CODES),
+            "customer_id": _codes(np.maximum(req["c"], 0), ids, null=req["c"] < 0),
+            "request_type": _codes(req["type"], REQUEST_TYPES),
+            "channel_code": _codes(req["channel"], REQ_CHANNELS),
+            "submitted_on": _date(req["submitted"]),
+            "postponed_on": _date(req["postponed"]),
+            "completed_on": _date(req["completed"]),
+            "status": _codes(req["status"], STATUSES),
+        }))
+
+        report(0.75, "writing files")
+        for future in pending:
+            future.result()
+    report(1.0, "done")
+    return {name: rows[name] for name in contract.LOAD_ORDER}
+
+
+# ---------------------------------------------------------------- command line
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory to write the exports to (default: <DASHBOARD_DATA_DIR>/exports)")
+    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS,
+                        help=f"number of customers (default {DEFAULT_CUSTOMERS:,}, about 14 million bills)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--format", choices=FORMATS, default="parquet", dest="format",
+                        help="file format (default parquet)")
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out if args.out is not None else config.data_dir() / "exports"
+    steps: list[tuple[float, str]] = []
+    t0 = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        steps.append((time.perf_counter(), message))
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+    try:
+        rows = generate(out, customers=args.customers, seed=args.seed, fmt=args.format, progress=progress)
+    except (ValueError, OSError, duckdb.Error) as exc:
+        print(f"generate failed: {exc}", file=sys.stderr)
+        return 1
+    total = time.perf_counter() - t0
+    print(f"wrote {args.format} exports to {out} (customers={args.customers:,}, seed={args.seed})")
+    for name, count in rows.items():
+        print(f"  {name:<17} {count:>12,} rows")
+    print("timings:")
+    for (t_start, message), (t_end, _) in zip(steps, steps[1:]):
+        print(f"  {t_end - t_start:6.2f} s  {message}")
+    print(f"  {total:6.2f} s  total")
+    return 0

@@ -1,0 +1,443 @@
+"""The synthetic exports: contract shape, keys, references, true-ups, determinism, calibration.
+
+The default-size tests generate ~14 million bills once per module (about 15-25 s on 2 cores).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import config, contract, generate as gen
+
+SMALL = 800
+PHONE_RE = r"(^|[^0-9])(\+?84|0)[ .\-]?[1-9][0-9]([ .\-]?[0-9]){6,8}($|[^0-9])"
+EMAIL_RE = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+MOUNTAIN = ("PC08DD", "PC08FF", "PC08GG")
+
+
+def _connect(folder: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with one view per table, read with the contract's types for CSV."""
+    con = duckdb.connect()
+    for name, table in contract.TABLES.items():
+        path = str(folder / f"{name}.{fmt}")
+        if fmt == "parquet":
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        else:
+            types = ", ".join(f"'{c.name}': '{c.type}'" for c in table.columns)
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_csv('{path}', header = true, delim = ',', "
+                        f"columns = {{{types}}})")
+    return con
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str):
+    return con.execute(sql).fetchall()[0]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("small")
+    gen.generate(out, customers=SMALL, fmt="parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory) -> tuple[Path, float, dict[str, int]]:
+    out = tmp_path_factory.mktemp("full")
+    t0 = time.perf_counter()
+    rows = gen.generate(out)
+    return out, time.perf_counter() - t0, rows
+
+
+# ------------------------------------------------------------------ shape
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_every_table_has_the_contract_columns_and_types(tmp_path, fmt):
+    rows = gen.generate(tmp_path, customers=300, fmt=fmt)
+    assert list(rows) == contract.LOAD_ORDER
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.{fmt}" for t in contract.TABLES)
+    con = duckdb.connect()
+    for name, table in contract.TABLES.items():
+        path = tmp_path / f"{name}.{fmt}"
+        if fmt == "parquet":
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+            assert [(r[0], r[1]) for r in described] == [(c.name, c.type) for c in table.columns], name
+        else:
+            header = path.read_text(encoding="utf-8").splitlines()[0]
+            assert header == ",".join(table.column_names), name
+        assert rows[name] > 0
+    # CSV reads back with the contract's types and the same rows
+    if fmt == "csv":
+        typed = _connect(tmp_path, "csv")
+        for name in contract.TABLES:
+            assert _one(typed, f"SELECT count(*) FROM {name}")[0] == rows[name]
+
+
+def test_csv_format_details(tmp_path):
+    gen.generate(tmp_path, customers=300, fmt="csv")
+    bills = (tmp_path / "bills.csv").read_text(encoding="utf-8").splitlines()
+    assert not bills[0].startswith("\ufeff")
+    first = bills[1].split(",")
+    assert re.fullmatch(r"\d{4}-\d{2}-01", first[2]) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", first[3])
+    assert re.fullmatch(r"-?\d+(\.\d+)?", first[5])
+    customers = (tmp_path / "customers.csv").read_text(encoding="utf-8").splitlines()
+    assert any(",," in line for line in customers[1:])  # NULL is an empty field
+    channels = (tmp_path / "channels.csv").read_text(encoding="utf-8")
+    assert "Trích nợ tự động" in channels and "true" in channels and "false" in channels
+
+
+def test_switching_format_leaves_one_file_per_table(tmp_path):
+    gen.generate(tmp_path, customers=200, fmt="csv")
+    gen.generate(tmp_path, customers=200, fmt="parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.parquet" for t in contract.TABLES)
+
+
+def test_progress_is_reported_from_0_to_1(tmp_path):
+    calls = []
+    gen.generate(tmp_path, customers=200, progress=lambda f, m: calls.append((f, m)))
+    fractions = [f for f, _ in calls]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert fractions == sorted(fractions) and len(calls) >= 5
+    assert all(isinstance(m, str) and m for _, m in calls)
+
+
+def test_bad_arguments_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        gen.generate(tmp_path, customers=200, fmt="xlsx")
+    with pytest.raises(ValueError):
+        gen.generate(tmp_path, customers=10)
+
+
+def test_cli_run_writes_and_prints_a_timing_summary(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    gen.add_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path / "x"), "--customers", "200", "--format", "csv", "--seed", "3"])
+    assert gen.run(args) == 0
+    captured = capsys.readouterr()
+    assert "total" in captured.out and "bills" in captured.out
+    assert "%]" in captured.err  # progress on stderr
+    assert (tmp_path / "x" / "bills.csv").is_file()
+    defaults = parser.parse_args([])
+    assert (defaults.customers, defaults.seed, defaults.format) == (290_000, gen.DEFAULT_SEED, "parquet")
+
+
+# ------------------------------------------------------------------ determinism
+
+
+def test_same_seed_same_content_other_seed_differs(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    gen.generate(a, customers=400, seed=11, fmt="csv")
+    gen.generate(b, customers=400, seed=11, fmt="csv")
+    gen.generate(c, customers=400, seed=12, fmt="csv")
+    for name in contract.TABLES:
+        assert (a / f"{name}.csv").read_bytes() == (b / f"{name}.csv").read_bytes(), name
+    for name in ("customers", "bills", "payments", "service_requests"):
+        assert (a / f"{name}.csv").read_bytes() != (c / f"{name}.csv").read_bytes(), name
+
+
+def test_parquet_content_is_deterministic(tmp_path):
+    gen.generate(tmp_path / "a", customers=300, seed=5)
+    gen.generate(tmp_path / "b", customers=300, seed=5)
+    con = duckdb.connect()
+    for name in contract.TABLES:
+        rows = [con.execute(f"SELECT * FROM read_parquet('{tmp_path / d / name}.parquet')").fetchall() for d in "ab"]
+        assert rows[0] == rows[1], name
+
+
+# ------------------------------------------------------------------ keys, references, values
+
+
+def test_keys_unique_and_required_columns_filled(small):
+    con = _connect(small)
+    for name, table in contract.TABLES.items():
+        if table.key:
+            n, distinct, nulls = _one(con, f"SELECT count(*), count(DISTINCT {table.key}), "
+                                           f"count(*) FILTER ({table.key} IS NULL) FROM {name}")
+            assert n == distinct and nulls == 0, name
+        for col in table.columns:
+            if not col.nullable:
+                assert _one(con, f"SELECT count(*) FILTER ({col.name} IS NULL) FROM {name}")[0] == 0, (name, col.name)
+            if col.accepted:
+                values = {r[0] for r in con.execute(f"SELECT DISTINCT {col.name} FROM {name}").fetchall()}
+                assert values <= set(col.accepted) | {None}, (name, col.name, values)
+            if col.non_negative:
+                assert _one(con, f"SELECT count(*) FILTER ({col.name} < 0) FROM {name}")[0] == 0, (name, col.name)
+            if col.first_of_month:
+                bad = _one(con, f"SELECT count(*) FILTER (day({col.name}) <> 1) FROM {name}")[0]
+                assert bad == 0, (name, col.name)
+
+
+def test_every_reference_is_known(small):
+    con = _connect(small)
+    for name, table in contract.TABLES.items():
+        for ref in table.references:
+            where = f"WHERE {ref.where}" if ref.where else ""
+            missing = _one(con, f"""
+                SELECT count(*) FROM {name} x
+                WHERE x.{ref.column} IS NOT NULL
+                  AND x.{ref.column} NOT IN (SELECT {ref.target} FROM {ref.table} {where})""")[0]
+            assert missing == 0, (name, ref)
+    # the customer of a payment is the customer of its bill
+    assert _one(con, "SELECT count(*) FROM payments p JOIN bills b USING (bill_id) "
+                     "WHERE p.customer_id <> b.customer_id")[0] == 0
+
+
+def test_codes_and_ids_look_right(small):
+    con = _connect(small)
+    ids = [r[0] for r in con.execute("SELECT customer_id FROM customers").fetchall()]
+    assert all(re.fullmatch(r"PC08[A-I]{2}\d{7}", i) for i in ids)
+    assert _one(con, "SELECT count(*) FROM customers WHERE left(customer_id, 6) <> branch_code")[0] == 0
+    request_types = {r[0] for r in con.execute("SELECT DISTINCT request_type FROM service_requests").fetchall()}
+    assert request_types <= set(gen.REQUEST_TYPES)
+    assert _one(con, "SELECT count(*) FROM service_requests WHERE customer_id IS NULL "
+                     "AND request_type <> 'new_connection'")[0] == 0
+
+
+def test_dates_are_consistent(small):
+    con = _connect(small)
+    assert _one(con, "SELECT min(period), max(period) FROM bills") == (
+        __import__("datetime").date(2019, 1, 1), __import__("datetime").date(2022, 12, 1))
+    checks = {
+        "read_on in days 1-20 of the period": "SELECT count(*) FROM bills WHERE date_trunc('month', read_on) <> period "
+                                              "OR day(read_on) > 20",
+        "read after connection": "SELECT count(*) FROM bills JOIN customers USING (customer_id) "
+                                 "WHERE read_on <= connected_on OR read_on > coalesce(disconnected_on, DATE '9999-12-31')",
+        "paid after reading": "SELECT count(*) FROM payments JOIN bills USING (bill_id) "
+                              "WHERE paid_on <= read_on OR paid_on > DATE '2022-12-31'",
+        "paid no more than billed": "SELECT count(*) FROM (SELECT bill_id, sum(p.amount_vnd) paid, any_value(b.amount_vnd) "
+                                    "billed FROM payments p JOIN bills b USING (bill_id) GROUP BY ALL) WHERE paid > billed",
+        "registered after connection": "SELECT count(*) FROM customers WHERE least(phone_registered_on, "
+                                       "email_registered_on, app_registered_on, zalo_registered_on, remote_meter_since) "
+                                       "< connected_on",
+        "nothing after the export": "SELECT count(*) FROM customers WHERE greatest(connected_on, disconnected_on, "
+                                    "phone_registered_on, email_registered_on, app_registered_on, zalo_registered_on, "
+                                    "remote_meter_since) > DATE '2022-12-31'",
+        "completed after submitted": "SELECT count(*) FROM service_requests WHERE completed_on < submitted_on "
+                                     "OR postponed_on < submitted_on OR greatest(completed_on, postponed_on) > DATE '2022-12-31'",
+        "status matches completion": "SELECT count(*) FROM service_requests WHERE (status = 'completed') "
+                                     "<> (completed_on IS NOT NULL)",
+        "open postponed have a date": "SELECT count(*) FROM service_requests WHERE status = 'postponed' "
+                                      "AND postponed_on IS NULL",
+        "several reads in a period on distinct days": "SELECT count(*) FROM (SELECT customer_id, period, read_on "
+                                                      "FROM bills GROUP BY ALL HAVING count(*) > 1)",
+        "bill ids rise with period and reading day": "SELECT count(*) FROM (SELECT period, read_on, bill_id, "
+                                                     "lag(read_on) OVER (ORDER BY bill_id) prev_read, lag(period) "
+                                                     "OVER (ORDER BY bill_id) prev_period FROM bills) "
+                                                     "WHERE period < prev_period OR (period = prev_period AND read_on < prev_read)",
+    }
+    for what, sql in checks.items():
+        assert _one(con, sql)[0] == 0, what
+    assert _one(con, "SELECT count(*) FROM (SELECT customer_id, period FROM bills GROUP BY ALL HAVING count(*) > 1)")[0] > 0
+
+
+def test_estimates_and_true_up_offsets(small):
+    con = _connect(small)
+    con.execute("""
+        CREATE TEMP TABLE seq AS SELECT *,
+            lag(read_method) OVER w AS prev_method,
+            lag(kwh) OVER w AS prev_kwh,
+            row_number() OVER w AS nth
+        FROM bills WINDOW w AS (PARTITION BY customer_id ORDER BY period, read_on, bill_id)""")
+    # estimated bills carry no offset and bill the previous billed kWh
+    assert _one(con, "SELECT count(*) FROM seq WHERE read_method = 'estimated' AND offset_kwh <> 0")[0] == 0
+    assert _one(con, "SELECT count(*) FROM seq WHERE read_method = 'estimated' AND prev_method IS NOT NULL "
+                     "AND kwh <> prev_kwh")[0] == 0
+    # no offset unless the previous bill was estimated
+    assert _one(con, "SELECT count(*) FROM seq WHERE coalesce(prev_method, '') <> 'estimated' AND offset_kwh <> 0")[0] == 0
+    # a real reading after an estimate run almost always carries a true-up
+    closing, nonzero = _one(con, "SELECT count(*), count(*) FILTER (offset_kwh <> 0) FROM seq "
+                                 "WHERE read_method <> 'estimated' AND prev_method = 'estimated'")
+    assert closing > 20 and nonzero >= 0.9 * closing
+    # whole kWh, never negative; bills of 0 kWh billed after a true-up floor at 0
+    assert _one(con, "SELECT count(*) FROM bills WHERE kwh <> round(kwh) OR offset_kwh <> round(offset_kwh) "
+                     "OR kwh < 0")[0] == 0
+    # a new customer's first bill is never estimated
+    assert _one(con, "SELECT count(*) FROM seq JOIN customers USING (customer_id) WHERE nth = 1 "
+                     "AND read_method = 'estimated' AND connected_on >= DATE '2019-01-01'")[0] == 0
+
+
+def test_amounts_follow_the_residential_tariff(small):
+    con = _connect(small)
+    rows = con.execute("""
+        SELECT kwh + offset_kwh, read_on, period, amount_vnd FROM bills JOIN customers USING (customer_id)
+        WHERE customer_type = 'household' USING SAMPLE 500 ROWS (reservoir, 1)""").fetchall()
+    for q, read_on, period, amount in rows:
+        q = max(q, 0)
+        old = read_on < __import__("datetime").date(2019, 3, 20)
+        rates = gen.RES_OLD if old else gen.RES_NEW
+        vat = 1.08 if period.year == 2022 else 1.10
+        cost, lo = 0.0, 0.0
+        for width, rate in zip(gen.RES_WIDTH, rates):
+            cost += min(max(q - lo, 0), width) * rate
+            lo += width
+        assert amount == round(cost * vat), (q, read_on, amount)
+
+
+def test_no_text_looks_like_a_phone_number_or_email(small):
+    _check_no_personal_data(_connect(small))
+
+
+def _check_no_personal_data(con):
+    for name, table in contract.TABLES.items():
+        for col in table.columns:
+            if col.type != "VARCHAR":
+                continue
+            hits = _one(con, f"SELECT count(*) FROM {name} WHERE regexp_matches({col.name}, '{PHONE_RE}') "
+                             f"OR regexp_matches({col.name}, '{EMAIL_RE}')")[0]
+            assert hits == 0, (name, col.name)
+    # the patterns do catch the real thing
+    for value in ("0905123456", "+84 905 123 456", "84905123456", "0257.3823.456", "abc@evn.com.vn"):
+        assert _one(con, f"SELECT regexp_matches('{value}', '{PHONE_RE}') OR regexp_matches('{value}', '{EMAIL_RE}')")[0]
+
+
+# ------------------------------------------------------------------ reference tables and the sample
+
+
+def _kpi_ids() -> set[str]:
+    text = (config.MODELS_DIR / "kpis.sql").read_text(encoding="utf-8")
+    return set(re.findall(r"\(\s*'([a-z_]+)',\s*'(?:adoption|metering|payments|services)'", text))
+
+
+def test_reference_tables(small):
+    con = _connect(small)
+    assert [r[0] for r in con.execute("SELECT branch_code FROM branches ORDER BY 1").fetchall()] == gen.BRANCH_CODES
+    assert _one(con, "SELECT branch_name FROM branches WHERE branch_code = 'PC08AA'")[0] == "Điện lực Tuy Hòa"
+    channels = {r[0]: (r[1], r[2]) for r in con.execute("SELECT channel_code, kind, is_online FROM channels").fetchall()}
+    assert {c for c, (k, _) in channels.items() if k == "payment"} == set(gen.PAY_CHANNELS)
+    assert {c for c, (k, _) in channels.items() if k == "request"} == set(gen.REQ_CHANNELS)
+    assert {c for c, (_, online) in channels.items() if online} == set(gen.PAY_ONLINE) | set(gen.REQ_ONLINE)
+    # targets: one company-wide row per KPI and year, every KPI known to kpis.sql
+    kpis = _kpi_ids()
+    wanted = {"phone_coverage", "email_coverage", "app_share", "zalo_share", "remote_capable_share",
+              "remote_read_rate", "estimated_bill_rate", "estimate_abs_error_rate", "online_payment_share",
+              "online_amount_share", "online_customer_share", "online_request_share", "median_days_to_complete"}
+    assert wanted <= kpis
+    rows = con.execute("SELECT kpi, year(valid_from), count(*) FROM targets WHERE branch_code IS NULL "
+                       "GROUP BY ALL").fetchall()
+    assert {(k, y) for k, y, _ in rows} == {(k, y) for k in wanted for y in range(2019, 2023)}
+    assert all(n == 1 for *_, n in rows)
+    assert _one(con, "SELECT count(*) FROM targets WHERE valid_to < valid_from OR year(valid_to) <> year(valid_from)")[0] == 0
+    assert {r[0] for r in con.execute("SELECT DISTINCT kpi FROM targets").fetchall()} <= kpis
+    lower = {r[0] for r in con.execute("SELECT DISTINCT kpi FROM targets WHERE direction = 'lower'").fetchall()}
+    assert lower == {"estimated_bill_rate", "estimate_abs_error_rate", "median_days_to_complete"}
+    assert _one(con, "SELECT target FROM targets WHERE kpi = 'online_request_share' AND branch_code IS NULL "
+                     "AND year(valid_from) = 2020")[0] == 0.75
+    mountain = {r[0] for r in con.execute("SELECT DISTINCT branch_code FROM targets WHERE branch_code IS NOT NULL").fetchall()}
+    assert mountain == set(MOUNTAIN)
+    assert _one(con, "SELECT count(*) FROM annotations")[0] >= 6
+    assert _one(con, "SELECT count(*) FROM annotations WHERE text_vi LIKE '%Molave%'")[0] == 1
+
+
+def test_committed_sample_equals_a_fresh_generation(tmp_path):
+    sample = gen.SAMPLE_DIR
+    assert sorted(p.name for p in sample.iterdir()) == sorted(f"{t}.csv" for t in contract.TABLES)
+    gen.generate(tmp_path, customers=gen.SAMPLE_CUSTOMERS, seed=gen.DEFAULT_SEED, fmt="csv")
+    for name in contract.TABLES:
+        committed = (sample / f"{name}.csv").read_bytes()
+        assert len(committed) < 5_000_000, name
+        assert committed == (tmp_path / f"{name}.csv").read_bytes(), (
+            f"{name}.csv differs: regenerate with `python -m dashboard generate --out sample_data/sample "
+            f"--customers {gen.SAMPLE_CUSTOMERS} --format csv`")
+
+
+def test_committed_sample_has_no_personal_data():
+    _check_no_personal_data(_connect(gen.SAMPLE_DIR, "csv"))
+
+
+# ------------------------------------------------------------------ default size: calibration and believability
+
+
+def test_calibration_at_the_default_size(full):
+    folder, _, _ = full
+    con = duckdb.connect()
+    active, phone, email, app, zalo = _one(con, f"""
+        SELECT count(*),
+               count(*) FILTER (phone_registered_on <= DATE '2020-08-31'),
+               count(*) FILTER (email_registered_on <= DATE '2020-08-31'),
+               count(*) FILTER (app_registered_on <= DATE '2020-08-31'),
+               count(*) FILTER (zalo_registered_on <= DATE '2020-08-31')
+        FROM read_parquet('{folder / "customers.parquet"}')
+        WHERE connected_on <= DATE '2020-08-31'
+          AND (disconnected_on IS NULL OR disconnected_on > DATE '2020-08-31')""")
+    assert round(100 * phone / active, 2) == 97.56
+    assert round(100 * email / active, 2) == 24.18
+    assert app == 13_766
+    assert zalo == 1_196
+
+
+def test_default_size_volume_and_speed(full):
+    _, seconds, rows = full
+    assert 13_000_000 <= rows["bills"] <= 15_000_000
+    assert abs(rows["payments"] - rows["bills"]) < 0.03 * rows["bills"]
+    assert rows["customers"] == 290_000
+    assert 20_000 <= rows["service_requests"] <= 100_000
+    assert seconds < 90, f"generate took {seconds:.1f} s"  # ~15 s on 2 idle cores
+
+
+def test_believable_dynamics_at_the_default_size(full):
+    folder, _, _ = full
+    con = _connect(folder)
+    con.execute("""CREATE TEMP TABLE per AS SELECT period, count(*) n,
+        avg((read_method = 'estimated')::INT) est, avg((read_method = 'remote')::INT) remote
+        FROM bills GROUP BY period""")
+    est = dict(con.execute("SELECT strftime(period, '%Y-%m'), est FROM per").fetchall())
+    assert est["2020-04"] > est["2020-02"] and est["2021-08"] > est["2021-06"]
+    assert 0.05 <= est["2020-04"] <= 0.10 and 0.05 <= est["2021-08"] <= 0.10
+    normal = [v for k, v in est.items() if k not in ("2020-04", "2020-08", "2021-07", "2021-08", "2021-09")]
+    assert all(0.005 <= v <= 0.035 for v in normal)
+
+    def share_at(day: str, column: str, where: str = "TRUE") -> float:
+        return _one(con, f"""SELECT avg(({column} <= DATE '{day}')::INT)
+            FROM (SELECT coalesce({column}, DATE '9999-12-31') AS {column}, * EXCLUDE ({column}) FROM customers)
+            WHERE connected_on <= DATE '{day}' AND coalesce(disconnected_on, DATE '9999-12-31') > DATE '{day}'
+              AND {where}""")[0]
+
+    assert 0.70 <= share_at("2020-06-30", "remote_meter_since") <= 0.90
+    assert 0.95 <= share_at("2022-12-31", "remote_meter_since") < 1.0
+    assert 0.20 <= share_at("2022-12-31", "app_registered_on") <= 0.30
+    assert 0.02 <= share_at("2022-12-31", "zalo_registered_on") <= 0.05
+    assert 0.17 <= share_at("2019-06-30", "email_registered_on") <= 0.23
+    assert 0.30 <= share_at("2022-12-31", "email_registered_on") <= 0.35
+    assert 0.95 <= share_at("2019-01-31", "phone_registered_on") <= share_at("2022-12-31", "phone_registered_on") <= 0.99
+    mountain = ", ".join(f"'{b}'" for b in MOUNTAIN)
+    assert share_at("2022-12-31", "app_registered_on", f"branch_code IN ({mountain})") < \
+        share_at("2022-12-31", "app_registered_on", f"branch_code NOT IN ({mountain})")
+    active = [_one(con, f"SELECT count(*) FROM customers WHERE connected_on <= DATE '{y}-12-31' "
+                        f"AND coalesce(disconnected_on, DATE '9999-12-31') > DATE '{y}-12-31'")[0] for y in range(2018, 2023)]
+    growth = [b / a - 1 for a, b in zip(active, active[1:])]
+    assert all(0.012 <= g <= 0.025 for g in growth), growth
+    assert 280_000 <= active[-1] <= 300_000
+
+    median_kwh = _one(con, "SELECT median(kwh) FROM bills JOIN customers USING (customer_id) "
+                           "WHERE customer_type = 'household' AND year(period) = 2019")[0]
+    assert 125 <= median_kwh <= 160
+
+    con.execute("""CREATE TEMP TABLE paying AS SELECT year(paid_on) y, c.branch_code, p.customer_id,
+        date_trunc('month', paid_on) m, bool_or(is_online) online, sum(amount_vnd) amt,
+        sum(amount_vnd) FILTER (is_online) amt_online
+        FROM payments p JOIN channels USING (channel_code) JOIN customers c USING (customer_id)
+        WHERE month(paid_on) IN (3, 6, 11)  -- three months a year keep this quick
+        GROUP BY ALL""")
+    by_year = {y: (cust, amt) for y, cust, amt in con.execute(
+        "SELECT y, avg(online::INT), sum(amt_online) / sum(amt) FROM paying GROUP BY y").fetchall()}
+    assert by_year[2019][0] < by_year[2020][0] < by_year[2021][0] < by_year[2022][0]
+    assert 0.45 <= by_year[2020][0] <= 0.60 and 0.60 <= by_year[2021][0] <= 0.75 and 0.75 <= by_year[2022][0] <= 0.85
+    assert 0.80 <= by_year[2020][1] <= 0.95 and all(amt > cust for cust, amt in by_year.values())
+    lagging = _one(con, f"SELECT avg(online::INT) FILTER (branch_code IN ({mountain})) < "
+                        f"avg(online::INT) FILTER (branch_code NOT IN ({mountain})) FROM paying WHERE y = 2022")[0]
+    assert lagging
+
+    requests = dict(con.execute("""SELECT year(submitted_on), avg(is_online::INT) FROM service_requests
+        JOIN channels USING (channel_code) GROUP BY ALL""").fetchall())
+    assert 0.15 <= requests[2019] <= 0.35 and 0.75 <= requests[2022] <= 0.90
+    median_days, cancelled = _one(con, """SELECT median(completed_on - submitted_on),
+        avg((status = 'cancelled')::INT) FROM service_requests""")
+    assert 2 <= median_days <= 7 and 0.01 <= cancelled <= 0.03
+    postponed_in_lockdown = _one(con, """SELECT count(*) FROM service_requests
+        WHERE postponed_on BETWEEN DATE '2021-07-19' AND DATE '2021-09-30'""")[0]
+    assert postponed_in_lockdown > 200
