@@ -374,3 +374,23 @@ def test_data_version_records_sources(handmade):
     assert version["latest_period"].isoformat() == "2020-05-01"
     assert warehouse.VERSION_RE.match(version["version"])
     assert '"bills.csv"' in version["source_files"] and '"sha256"' in version["source_files"]
+
+
+def test_long_estimate_run_and_same_month_closing(tmp_path):
+    """A run longer than the near-month search (found by the far pass) and a run closed within its month."""
+    tables = copy.deepcopy(trueup_case())
+
+    def bill(i, period, method, kwh, offset=0, day="05"):
+        return {"bill_id": i, "customer_id": C1, "period": period, "read_on": period[:8] + day, "read_method": method,
+                "kwh": kwh, "offset_kwh": offset, "amount_vnd": 1000}
+    tables["bills"] = [bill(1, "2020-01-01", "manual", 50)] + [
+        bill(2 + i, f"2020-0{2 + i}-01", "estimated", kwh) for i, kwh in enumerate([10, 20, 30, 40])] + [
+        bill(6, "2020-06-01", "remote", 60, 100),
+        bill(7, "2020-07-01", "estimated", 25, day="03"), bill(8, "2020-07-01", "manual", 30, -6, day="20")]
+    tables["payments"] = tables["payments"][:1]
+    con = warehouse.connect(build(write_exports(tmp_path / "src", tables), tmp_path / "data").path)
+    shares = dict(con.execute("select bill_id, offset_kwh from estimate_trueups order by 1").fetchall())
+    assert shares == pytest.approx({2: 10.0, 3: 20.0, 4: 30.0, 5: 40.0, 7: -6.0})
+    closers = dict(con.execute("select bill_id, closed_by_bill_id from estimate_trueups").fetchall())
+    assert closers == {2: 6, 3: 6, 4: 6, 5: 6, 7: 8}
+    con.close()

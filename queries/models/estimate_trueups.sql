@@ -4,8 +4,9 @@
 --   one customer, ordered by period, read_on, bill_id) is closed by the customer's next bill read
 --   remotely or manually; that bill's offset_kwh (actual - estimated) is split over the run's bills in
 --   proportion to their kWh (equally when they sum to 0). A run not yet closed is pending.
---   The next real bill is found with an ASOF join on a sortable key, so only the real bills of customers
---   with estimates are sorted, not every bill.
+--   Speed: the closing bill is nearly always in the estimate's own or the next two months, found with a hash
+--   join on (customer, month); a match there is the first real reading overall, since later months sort
+--   after it. Only the few estimates without one are looked up (ASOF join) among all later reads.
 with keyed as (
     -- (period, read_on, bill_id) packed into one HUGEINT that sorts the same way
     select bill_id, customer_id, period, read_method, kwh, offset_kwh,
@@ -17,19 +18,40 @@ with keyed as (
 estimates as (
     select * from keyed where read_method = 'estimated'
 ),
-real_reads as (
+candidate_months as (
+    -- where a closing bill usually is: the estimate's own month and the next two
+    select e.bill_id, e.customer_id, e.bill_order, e.period + to_months(k) as period
+    from estimates as e, range(3) as r(k)
+),
+near_closers as (
+    select c.bill_id,
+        arg_min(k.bill_id, k.bill_order) as closed_by_bill_id,
+        arg_min(k.offset_kwh, k.bill_order) as run_offset_kwh
+    from candidate_months as c
+    join keyed as k
+      on k.customer_id = c.customer_id and k.period = c.period
+     and k.read_method <> 'estimated' and k.bill_order > c.bill_order
+    group by c.bill_id
+),
+unmatched as (
+    select e.* from estimates as e anti join near_closers as n using (bill_id)
+),
+far_reads as (
     select k.customer_id, k.bill_order, k.bill_id, k.offset_kwh
     from keyed as k
-    semi join estimates as e using (customer_id)
+    semi join (select distinct customer_id from unmatched) as u using (customer_id)
     where k.read_method <> 'estimated'
 ),
+far_closers as (
+    select u.bill_id, r.bill_id as closed_by_bill_id, r.offset_kwh as run_offset_kwh
+    from unmatched as u
+    asof left join far_reads as r
+      on u.customer_id = r.customer_id and u.bill_order < r.bill_order
+),
 closed as (
-    -- each estimate with the first real reading after it (none yet: pending)
-    select e.bill_id, e.customer_id, e.period, e.kwh,
-        r.bill_id as closed_by_bill_id, r.offset_kwh as run_offset_kwh
+    select e.bill_id, e.customer_id, e.period, e.kwh, c.closed_by_bill_id, c.run_offset_kwh
     from estimates as e
-    asof left join real_reads as r
-      on e.customer_id = r.customer_id and e.bill_order < r.bill_order
+    join (select * from near_closers union all select * from far_closers) as c using (bill_id)
 ),
 runs as (
     select *,
