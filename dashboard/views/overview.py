@@ -19,8 +19,7 @@ def misses_sentence(kpis, branch_rows, targets):
         return ctx.t("misses.none", period=when)
     items = "; ".join(ctx.t("misses.item", branch=m.branch_name, kpi=m.label,
                             value=formats.fmt_kpi(m.value, m.unit, ctx.lang),
-                            target=formats.fmt_kpi(m.target, m.unit, ctx.lang),
-                            gap=formats.fmt_percent(m.gap, ctx.lang, 0)) for m in misses)
+                            target=formats.fmt_kpi(m.target, m.unit, ctx.lang)) for m in misses)
     total = sum(1 for m in scorecard.biggest_misses(kpis, branch_rows, targets, period, ctx.lang, n=10_000))
     return ctx.t("misses.sentence", period=when, count=formats.fmt_number(total, ctx.lang), items=items)
 
@@ -33,20 +32,27 @@ def draw_cards(kpis, series, targets, branch_code):
         if fam.empty:
             continue
         st.subheader(ctx.t(f"page.{family}"), divider="gray")
-        cols = st.columns(4)
-        for i, k in enumerate(fam.to_dict("records")):
-            card = cards[k["kpi"]]
-            with cols[i % 4]:
-                st.metric(card.label, formats.fmt_kpi(card.value, card.unit, ctx.lang),
-                          delta=None if card.delta is None else formats.fmt_delta(card.delta, card.unit, ctx.lang),
-                          delta_color={"higher": "normal", "lower": "inverse"}.get(card.direction, "off"),
-                          delta_description=None if card.delta is None else cmp_label,
-                          chart_data=card.spark or None, border=True,
-                          help=k["description_vi"] if ctx.lang == "vi" else k["description_en"])
-                if card.status:
-                    target = formats.fmt_kpi(card.target, card.unit, ctx.lang)
-                    st.badge(f"{ctx.t(ui.STATUS_LABEL[card.status])} · {ctx.t('metric.target_value', target=target)}",
-                             color=ui.STATUS_BADGE[card.status])
+        records = fam.to_dict("records")
+        for start in range(0, len(records), 4):  # row by row, so a phone stacks the cards in reading order
+            cols = st.columns(4)
+            for col, k in zip(cols, records[start:start + 4]):
+                with col, st.container(border=True, height="stretch"):
+                    draw_card(cards[k["kpi"]], k, cmp_label)
+
+
+def draw_card(card, k, cmp_label):
+    delta = None if card.delta is None else formats.fmt_delta(card.delta, card.unit, ctx.lang)
+    unchanged = delta is not None and not delta.startswith(("+", "-"))  # rounds to zero: no arrow, no colour
+    st.metric(card.label, formats.fmt_kpi(card.value, card.unit, ctx.lang), delta=delta,
+              delta_color="off" if unchanged else {"higher": "normal", "lower": "inverse"}.get(card.direction, "off"),
+              delta_arrow="off" if unchanged else "auto",
+              delta_description=None if card.delta is None else cmp_label,
+              chart_data=card.spark or None,
+              help=k["description_vi"] if ctx.lang == "vi" else k["description_en"])
+    if card.status:
+        target = formats.fmt_kpi(card.target, card.unit, ctx.lang)
+        st.badge(f"{ctx.t(ui.STATUS_LABEL[card.status])} · {ctx.t('metric.target_value', target=target)}",
+                 color=ui.STATUS_BADGE[card.status])
 
 
 def draw_table(kpis, branch_rows, targets):

@@ -94,9 +94,12 @@ def page(browser):
 def wait_rendered(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the script (the status widget is gone) and the app shows."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    # every page ends with the footer naming the data version: once it shows, the script has drawn everything
     page.wait_for_function(
         """() => !document.querySelector('[data-testid="stStatusWidget"]')
-               && document.querySelector('[data-testid="stMainBlockContainer"] h1')""", timeout=timeout)
+               && /\\d{8}T\\d{6}Z-[0-9a-f]{6}/.test(
+                    document.querySelector('[data-testid="stMainBlockContainer"]')?.innerText || '')""",
+        timeout=timeout)
     # every Plotly chart has painted its SVG
     page.wait_for_function(
         """() => [...document.querySelectorAll('.js-plotly-plot')].every(el => el.querySelector('.main-svg'))""",
