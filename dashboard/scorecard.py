@@ -116,17 +116,25 @@ def cards(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, perio
     return out
 
 
+def _lookups(targets: pd.DataFrame, branches, period: dt.date) -> dict:
+    """target_lookup for each branch for one period, built once (not once per branch and KPI)."""
+    if targets is not None and not targets.empty:
+        targets = targets[pd.to_datetime(targets["period"]) == pd.Timestamp(period)]
+    return {b: target_lookup(targets, b) for b in set(branches)}
+
+
 def branch_matrix(kpis: pd.DataFrame, branch_rows: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
                   lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(values, states): one row per branch, one column per KPI label, for one period."""
     rows = branch_rows[branch_rows["period"].map(_period_key) == period]
     label_col = "label_vi" if lang == "vi" else "label_en"
+    lookups = _lookups(targets, rows["branch_code"], period)
     values, states = {}, {}
     for k in kpis.to_dict("records"):
         col = k["column_name"]
         vals, sts = [], []
         for branch, value in zip(rows["branch_code"], rows[col]):
-            target = target_lookup(targets, branch).get((k["kpi"], period))
+            target = lookups[branch].get((k["kpi"], period))
             vals.append(clean(value))
             sts.append(status(value, target, k["direction"]))
         values[k[label_col]] = vals
@@ -140,12 +148,13 @@ def biggest_misses(kpis: pd.DataFrame, branch_rows: pd.DataFrame, targets: pd.Da
     """The n branch x KPI pairs furthest short of their target in `period` (relative shortfall)."""
     rows = branch_rows[branch_rows["period"].map(_period_key) == period]
     label_col = "label_vi" if lang == "vi" else "label_en"
+    lookups = _lookups(targets, rows["branch_code"], period)
     misses = []
     for k in kpis.to_dict("records"):
         if k["direction"] not in ("higher", "lower"):
             continue
         for r in rows.to_dict("records"):
-            target = target_lookup(targets, r["branch_code"]).get((k["kpi"], period))
+            target = lookups[r["branch_code"]].get((k["kpi"], period))
             g = gap(r[k["column_name"]], target, k["direction"])
             if g is not None and g > 0:
                 misses.append(Miss(r["branch_code"], r.get("branch_name", r["branch_code"]), k["kpi"], k[label_col],

@@ -11,7 +11,8 @@ FAMILIES = ("adoption", "metering", "payments", "services")
 
 
 def misses_sentence(kpis, branch_rows, targets):
-    misses = scorecard.biggest_misses(kpis, branch_rows, targets, period, ctx.lang)
+    every = scorecard.biggest_misses(kpis, branch_rows, targets, period, ctx.lang, n=len(kpis) * len(branch_rows))
+    misses = every[:3]
     when = formats.fmt_period(period, ctx.lang)
     if targets.empty:
         return ctx.t("misses.no_targets", period=when)
@@ -20,8 +21,7 @@ def misses_sentence(kpis, branch_rows, targets):
     items = "; ".join(ctx.t("misses.item", branch=m.branch_name, kpi=m.label,
                             value=formats.fmt_kpi(m.value, m.unit, ctx.lang),
                             target=formats.fmt_kpi(m.target, m.unit, ctx.lang)) for m in misses)
-    total = sum(1 for m in scorecard.biggest_misses(kpis, branch_rows, targets, period, ctx.lang, n=10_000))
-    return ctx.t("misses.sentence", period=when, count=formats.fmt_number(total, ctx.lang), items=items)
+    return ctx.t("misses.sentence", period=when, count=formats.fmt_number(len(every), ctx.lang), items=items)
 
 
 def draw_cards(kpis, series, targets, branch_code):

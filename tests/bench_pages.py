@@ -1,0 +1,70 @@
+"""Benchmark (prints, never asserts): server time of each page's script, measured with AppTest.
+
+    .venv/bin/python tests/bench_pages.py --data-dir data            # a published data directory
+    .venv/bin/python tests/bench_pages.py --data-dir A --data-dir B  # compare two sizes in one run
+
+For each page: one warm-up run (fills the query cache, as a page someone already opened), then the median of
+--runs timed reruns. Pages read only small marts, so the figures should not grow with the number of customers.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+PAGES = ["overview", "branch", "adoption", "metering", "payments", "services", "sql", "data"]
+PARAMS = {"branch": "PC08AA", "from": "2020-01", "to": "2020-08", "lang": "vi"}
+
+
+def page_times(data_dir: Path, runs: int) -> dict[str, float]:
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import warehouse
+
+    os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+    customers = warehouse.connect(warehouse.current(data_dir).path).execute(
+        "select count(*) from customers").fetchall()[0][0]
+    out = {}
+    for name in PAGES:
+        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
+        for key, value in PARAMS.items():
+            at.query_params[key] = value
+        if name != "overview":
+            at.switch_page(f"views/{name}.py")
+        at.run()
+        if at.exception:
+            raise SystemExit(f"{name}: {at.exception[0].value}")
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            at.run()
+            timings.append(time.perf_counter() - started)
+        out[name] = statistics.median(timings) * 1000
+    out["_customers"] = customers
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, action="append", required=True)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    results = [page_times(d, args.runs) for d in args.data_dir]
+    header = "page".ljust(12) + "".join(f"{r['_customers']:>14,} cust." for r in results)
+    if len(results) == 2:
+        header += "     ratio"
+    print(header)
+    for name in PAGES:
+        line = name.ljust(12) + "".join(f"{r[name]:>17.0f} ms" for r in results)
+        if len(results) == 2:
+            line += f"{results[1][name] / results[0][name]:>10.2f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
