@@ -1,5 +1,144 @@
-"""branch page (being built)."""
-from dashboard import ui
+"""Branch (/branch): one branch's rank among the nine on every KPI for the period, and every KPI's trend against
+the company and the branch's target, grouped by family."""
+import pandas as pd
+import streamlit as st
+
+from dashboard import formats, scorecard, ui
+from dashboard.views.adoption import build_figure, company_line, rank_text, status_text
 
 ctx = ui.page("branch")
+period = ctx.state.period_to
+FAMILIES = ("adoption", "metering", "payments", "services")
+CHOICE_KEY = "ctl_branch_page"
+
+
+def on_choose():
+    code = st.session_state.get(CHOICE_KEY)
+    if code:
+        st.query_params["branch"] = code
+
+
+def choose_branch():
+    """The branch shown: the first chosen in the link, or the one picked here (written to the URL as branch=)."""
+    code = ctx.state.branches[0] if ctx.state.branches else None
+    st.session_state[CHOICE_KEY] = code
+    st.selectbox(ctx.t("control.branch"), list(ctx.branch_names), key=CHOICE_KEY,
+                 format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
+                 placeholder=ctx.t("branch.placeholder"), on_change=on_choose)
+    if len(ctx.state.branches) > 1:
+        st.caption(ctx.t("branch.first_of_many", branch=ctx.branch_names.get(code, code)))
+    return code
+
+
+def label(k):
+    return k["label_vi"] if ctx.lang == "vi" else k["label_en"]
+
+
+def targets():
+    return ctx.query("targets_in_force", **ctx.span())
+
+
+def rank_rows(code):
+    """One row per KPI for the branch at the period: value, company value, rank among the branches, target, status."""
+    kpis = ui.kpi_catalog(ctx)
+    rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
+    company = ctx.query("company_kpis", period_from=period, period_to=period)
+    own = rows[rows["branch_code"] == code]
+    tmap = scorecard.target_lookup(targets(), code)
+    out = []
+    for k in kpis.to_dict("records"):
+        col = k["column_name"]
+        ranks = scorecard.rank(rows, col, k["direction"], period)
+        target = tmap.get((k["kpi"], period))
+        value = scorecard.clean(own[col].iloc[0]) if len(own) else None
+        out.append({"kpi": k["kpi"], "family": k["family"], "label": label(k), "unit": k["unit"], "value": value,
+                    "company": scorecard.clean(company[col].iloc[0]) if len(company) else None,
+                    "rank": ranks.get(code), "ranked": len(ranks), "target": target,
+                    "status": scorecard.status(value, target, k["direction"])})
+    return pd.DataFrame(out)
+
+
+def draw_ranks(code):
+    data = rank_rows(code)
+    if data.empty or data["value"].isna().all():
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    st.caption(ctx.t("branch.ranks_caption", branch=ctx.branch_names.get(code, code),
+                     period=formats.fmt_period(period, ctx.lang, "long"),
+                     count=formats.fmt_number(len(ctx.branch_names), ctx.lang)))
+    shown = pd.DataFrame({
+        ctx.t("col.kpi"): data["label"],
+        ctx.t("col.value"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["value"], data["unit"])],
+        ctx.t("col.rank"): [rank_text(r, n, ctx.lang) for r, n in zip(data["rank"], data["ranked"])],
+        ctx.t("metric.company"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["company"], data["unit"])],
+        ctx.t("col.target"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["target"], data["unit"])],
+        ctx.t("col.status"): [status_text(ctx, s, g) for s, g in zip(data["status"], data["target"])],
+    })
+    states, status_col = list(data["status"]), ctx.t("col.status")
+    styler = shown.style.apply(lambda c: [ui.STATUS_CELL.get(s, "") if c.name == status_col else ""
+                                          for s in states], axis=0)
+    st.dataframe(styler, hide_index=True, width="stretch", height="content", key="branch_ranks")
+    export = data.assign(branch_code=code, branch_name=ctx.branch_names.get(code, code), period=period,
+                         status=[status_text(ctx, s, g) for s, g in zip(data["status"], data["target"])])
+    ui.downloads(ctx, export[["branch_code", "branch_name", "period", "kpi", "label", "unit", "value", "company",
+                              "rank", "ranked", "target", "status"]], "branch_ranks", key="branch_ranks")
+
+
+def draw_trends(code):
+    kpis = ui.kpi_catalog(ctx)
+    own = ctx.query("branch_kpis", branches=[code], **ctx.span())
+    if own.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    company = ctx.query("company_kpis", **ctx.span())
+    tg = targets()
+    name = ctx.branch_names.get(code, code)
+    figures = trend_figures(kpis, own, company, tg[tg["branch_code"] == code], ui.events(ctx), name,
+                            len(ctx.branch_names), ctx.lang)
+    st.caption(ctx.t("branch.trends_caption", branch=name,
+                     range=formats.fmt_period_range(ctx.state.period_from, period, ctx.lang)))
+    for family in FAMILIES:
+        fam = kpis[kpis["family"] == family].to_dict("records")
+        if not fam:
+            continue
+        st.markdown(f"**{ctx.t(f'page.{family}')}**")
+        for start in range(0, len(fam), 2):
+            for col, k in zip(st.columns(2), fam[start:start + 2]):
+                with col:
+                    ui.guarded(ctx, lambda k=k: draw_one_trend(k, figures[k["kpi"]], code))
+
+
+def draw_one_trend(k, fig, code):
+    if isinstance(fig, Exception):
+        raise fig
+    ui.chart(ctx, fig, k["kpi"], key=f"branch_trend_{k['kpi']}", branch=code)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
+def trend_figures(kpis, own, company, tg, events, name, branches, lang):
+    """Every KPI's small trend for one branch, built once per content of the inputs (Streamlit hashes the frames)
+    and shared between reruns and sessions: 18 Plotly figures cost ~25 ms each to build. A KPI whose chart
+    fails maps to its exception, raised where that chart would be drawn. Nothing may change the figures."""
+    out = {}
+    for k in kpis.to_dict("records"):
+        col, unit = k["column_name"], k["unit"]
+        try:
+            out[k["kpi"]] = build_figure(
+                "trend", lang=lang, max_ticks=4, company_is_average=unit == "count", height=340,
+                df=own[["period", col]], y=col, unit=unit, title=k["label_vi" if lang == "vi" else "label_en"],
+                color=None, series_name=name, company=company_line(company, col, unit, branches),
+                target=tg[tg["kpi"] == k["kpi"]][["period", "target"]], annotations=events)
+        except Exception as exc:  # noqa: BLE001 - shown in the chart's place by ui.guarded
+            out[k["kpi"]] = exc
+    return out
+
+
+code = choose_branch()
+if code is None:
+    st.info(ctx.t("branch.choose_prompt"), icon=":material/location_city:")
+else:
+    st.subheader(ctx.t("branch.ranks_title"), divider="gray")
+    ui.guarded(ctx, lambda: draw_ranks(code))
+    st.subheader(ctx.t("branch.trends_title"), divider="gray")
+    ui.guarded(ctx, lambda: draw_trends(code))
 ui.footer(ctx)

@@ -1,5 +1,91 @@
-"""metering page (being built)."""
-from dashboard import ui
+"""Remote reading and estimated bills (/metering): remote-read and estimate KPIs by branch, how far estimates
+missed the real reading (distribution and signed bias), and the estimates still awaiting true-up."""
+import streamlit as st
 
-ctx = ui.page("metering")
+from dashboard import formats, ui
+from dashboard.views.adoption import EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets
+
+ctx = ui.page("metering", extra_keys=EXTRA_KEYS)
+run_family(ctx, "metering", default_kpi="remote_read_rate")
+
+
+def trueups():
+    return ctx.query("estimate_trueups_by_period", branches=ctx.branches, **ctx.span())
+
+
+def draw_distribution(df):
+    fig = figure("estimate_error_hist", lang=ctx.lang, df=df.assign(error_rate=df["error_bin"] / 100),
+                 value="error_rate", count="estimates")
+    ui.chart(ctx, fig, "estimate_error_distribution", key="metering_error_hist")
+
+
+def draw_bias():
+    df = trueups()
+    if df.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    fig = figure("estimate_bias", lang=ctx.lang, max_ticks=4, df=df[["period", "offset_kwh"]], value="offset_kwh",
+                 unit="kwh", annotations=ui.events(ctx))
+    ui.chart(ctx, fig, "estimate_offset_kwh", key="metering_bias")
+
+
+def draw_abs_error():
+    df = trueups()
+    if df.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    fig = figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "abs_offset_kwh"]], y="abs_offset_kwh",
+                 unit="kwh", color=None, title=ctx.t("metering.abs_title"), series_name=ctx.scope_label(),
+                 annotations=ui.events(ctx))
+    ui.chart(ctx, fig, "estimate_abs_offset_kwh", key="metering_abs")
+
+
+def draw_pending():
+    df = trueups()
+    if df.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    kpis = ui.kpi_catalog(ctx)
+    k = kpis[kpis["kpi"] == "pending_estimates"]
+    title = (k["label_vi" if ctx.lang == "vi" else "label_en"].iloc[0] if len(k)
+             else ctx.t("metering.pending_title"))
+    fig = figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "pending_estimates"]], y="pending_estimates",
+                 unit="count", color=None, title=title, series_name=ctx.scope_label(),
+                 target=scope_target(ctx, targets(ctx), "pending_estimates"), annotations=ui.events(ctx))
+    ui.chart(ctx, fig, "pending_estimates", key="metering_pending")
+    st.caption(ctx.t("metering.pending_caption"))
+
+
+def draw_trueup_table():
+    df = trueups()
+    if df.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    shown = df.assign(period=[formats.fmt_period(p, ctx.lang) for p in df["period"]])
+    counts = ("estimated_bills", "trued_up_estimates", "pending_estimates")
+    kwh = ("estimated_kwh", "trued_up_kwh", "offset_kwh", "abs_offset_kwh")
+    for col in counts:
+        shown[col] = [formats.fmt_number(v, ctx.lang) for v in df[col]]
+    for col in kwh:
+        shown[col] = [formats.fmt_kwh(v, ctx.lang) for v in df[col]]
+    shown.columns = [ctx.t(f"metering.col_{c}") for c in df.columns]
+    st.dataframe(shown, hide_index=True, width="stretch", key="metering_trueups")
+    ui.downloads(ctx, df, "estimate_trueups", key="metering_trueups")
+
+
+st.subheader(ctx.t("metering.errors_title"), divider="gray")
+st.caption(ctx.t("metering.errors_caption", scope=scope_caption(ctx)))
+left, right = st.columns(2)
+with left:
+    ui.guarded(ctx, lambda: ui.tile(ctx, "estimate_error_distribution", draw_distribution,
+                                    branches=ctx.branches, **ctx.span()))
+with right:
+    ui.guarded(ctx, draw_bias)
+left, right = st.columns(2)
+with left:
+    ui.guarded(ctx, draw_abs_error)
+with right:
+    ui.guarded(ctx, draw_pending)
+with st.expander(ctx.t("metering.trueups_table"), icon=":material/table:"):
+    ui.guarded(ctx, draw_trueup_table)
 ui.footer(ctx)

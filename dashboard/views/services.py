@@ -1,5 +1,70 @@
-"""services page (being built)."""
-from dashboard import ui
+"""Online service requests (/services): online share by branch, requests by submission channel, time to
+complete (median days) and the open and postponed backlog."""
+import pandas as pd
+import streamlit as st
 
-ctx = ui.page("services")
+from dashboard import formats, ui
+from dashboard.views.adoption import (EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets,
+                                      trend_targets)
+
+ctx = ui.page("services", extra_keys=EXTRA_KEYS)
+run_family(ctx, "services", default_kpi="online_request_share")
+
+
+def kpi_label(kpi: str, fallback_key: str) -> str:
+    kpis = ui.kpi_catalog(ctx)
+    row = kpis[kpis["kpi"] == kpi]
+    return row["label_vi" if ctx.lang == "vi" else "label_en"].iloc[0] if len(row) else ctx.t(fallback_key)
+
+
+def draw_channels(df):
+    named = df.assign(channel_name=df["name_vi"] if ctx.lang == "vi" else df["name_en"])
+    fig = figure("request_channels", lang=ctx.lang, df=named[["period", "channel_name", "is_online", "requests"]],
+                 value="requests", channel="channel_name", annotations=ui.events(ctx))
+    ui.chart(ctx, fig, "request_channels", key="services_channels")
+
+
+def draw_days():
+    rows = ctx.query("branch_kpis", branches=ctx.branches, **ctx.span())
+    if rows.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    company = ctx.query("company_kpis", **ctx.span())
+    col = "median_days_to_complete"
+    fig = figure("days_to_complete", lang=ctx.lang, max_ticks=4, df=rows[["branch_code", "period", col]],
+                 color="branch_code", company=company[["period", col]], names=ctx.branch_names,
+                 target=trend_targets(ctx, targets(ctx), col), annotations=ui.events(ctx))
+    ui.chart(ctx, fig, col, key="services_days")
+    st.caption(ctx.t("services.days_caption"))
+
+
+def draw_backlog():
+    df = ctx.query("request_backlog_by_period", branches=ctx.branches, **ctx.span())
+    if df.empty:
+        st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
+        return
+    names = {"open_requests": ctx.t("services.open_requests"),
+             "postponed_requests": kpi_label("postponed_requests", "services.postponed_requests")}
+    long = df.melt(id_vars="period", value_vars=list(names), var_name="measure", value_name="count")
+    fig = figure("trend", lang=ctx.lang, max_ticks=4, df=long, y="count", unit="count", color="measure",
+                 names=names, title=ctx.t("services.backlog_title"),
+                 target=scope_target(ctx, targets(ctx), "postponed_requests"), annotations=ui.events(ctx))
+    ui.chart(ctx, fig, "request_backlog", key="services_backlog")
+    with st.expander(ctx.t("services.backlog_table"), icon=":material/table:"):
+        shown = pd.DataFrame({ctx.t("col.period"): [formats.fmt_period(p, ctx.lang) for p in df["period"]]})
+        for col in ("requests", "completed_requests", "open_requests", "postponed_requests"):
+            shown[ctx.t(f"services.col_{col}")] = [formats.fmt_number(v, ctx.lang) for v in df[col]]
+        st.dataframe(shown, hide_index=True, width="stretch", key="services_backlog_table")
+        ui.downloads(ctx, df, "request_backlog", key="services_backlog_table")
+
+
+st.subheader(ctx.t("services.channels_title"), divider="gray")
+st.caption(scope_caption(ctx))
+ui.guarded(ctx, lambda: ui.tile(ctx, "request_channel_mix", draw_channels, branches=ctx.branches, **ctx.span()))
+st.subheader(ctx.t("services.completion_title"), divider="gray")
+left, right = st.columns(2)
+with left:
+    ui.guarded(ctx, draw_days)
+with right:
+    ui.guarded(ctx, draw_backlog)
 ui.footer(ctx)
