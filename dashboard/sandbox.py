@@ -448,6 +448,6 @@ def run(args: argparse.Namespace) -> int:
         return 1
     write_result(result.df, args.format, sys.stdout)
     rows = f"{result.row_count_shown} row{'s' if result.row_count_shown != 1 else ''}"
-    note = (f"; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)" if result.truncated else "")
+    note = ("; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)" if result.truncated else "")
     print(f"{rows} in {result.elapsed_s:.3f} s{note}", file=sys.stderr)
     return 0

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, formats, links, queries, sandbox, warehouse
+from dashboard import auth, charts, formats, links, queries, warehouse
 from dashboard.labels import escape_markdown, t
 
 # key, url path (the contract), view file, label key, icon

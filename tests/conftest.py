@@ -1,7 +1,6 @@
 """Shared fixtures: one session-wide build of the committed sample, and opt-in benchmarks."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -17,7 +17,7 @@ import pytest
 from dashboard import warehouse
 from dashboard.build import ModelError, build
 from dashboard.exports import ExportError
-from tests.kit import C1, C2, trueup_case, write_exports
+from tests.kit import C1, trueup_case, write_exports
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formats, scorecard, ui
-from dashboard.views.adoption import build_figure, company_line, rank_text, status_text
+from dashboard.family import build_figure, company_line, rank_text, status_text
 
 ctx = ui.page("branch")
 period = ctx.state.period_to

@@ -3,7 +3,7 @@ missed the real reading (distribution and signed bias), and the estimates still 
 import streamlit as st
 
 from dashboard import formats, ui
-from dashboard.views.adoption import EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets
+from dashboard.family import EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets
 
 ctx = ui.page("metering", extra_keys=EXTRA_KEYS)
 run_family(ctx, "metering", default_kpi="remote_read_rate")

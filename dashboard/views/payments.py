@@ -3,7 +3,7 @@ never mixed on one chart; the basis is `kpi=` in the URL) by branch, and the pay
 import streamlit as st
 
 from dashboard import formats, ui
-from dashboard.views.adoption import EXTRA_KEYS, figure, run_family, scope_caption
+from dashboard.family import EXTRA_KEYS, figure, run_family, scope_caption
 
 ctx = ui.page("payments", extra_keys=EXTRA_KEYS)
 chosen = run_family(ctx, "payments", default_kpi="online_customer_share", picker_label="control.basis")

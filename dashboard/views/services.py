@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import formats, ui
-from dashboard.views.adoption import (EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets,
+from dashboard.family import (EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets,
                                       trend_targets)
 
 ctx = ui.page("services", extra_keys=EXTRA_KEYS)
