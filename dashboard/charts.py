@@ -159,6 +159,11 @@ def add_events(fig: go.Figure, annotations: pd.DataFrame | None, lang: str, *,
         for first, last in _runs(months):
             labelled.append((first, last, txt))
     labelled.sort()
+    # Plotly widens an autoranged axis to fit annotation text: a label near the right end of the data would
+    # push the plot past the data, so labels in the right half grow leftwards.
+    xs = sorted(m for trace in fig.data if getattr(trace, "x", None) is not None
+                for m in (to_month(x) for x in trace.x) if m is not None)
+    middle = xs[0] + (xs[-1] - xs[0]) / 2 if xs else None
     for i, (first, last, txt) in enumerate(labelled):
         if first == last:
             fig.add_shape(type="line", xref="x", yref="paper", x0=first.isoformat(), x1=first.isoformat(),
@@ -168,8 +173,10 @@ def add_events(fig: go.Figure, annotations: pd.DataFrame | None, lang: str, *,
             fig.add_shape(type="rect", xref="x", yref="paper", x0=first.isoformat(), x1=last.isoformat(),
                           y0=0, y1=1, fillcolor=EVENT_COLOR, opacity=0.12, line_width=0, layer="below",
                           name="event")
-        fig.add_annotation(x=first.isoformat(), xref="x", y=1 - 0.07 * (i % 3), yref="paper",
-                           text=_text(txt), showarrow=False, xanchor="left", yanchor="top",
+        right_half = middle is not None and first > middle
+        fig.add_annotation(x=(last if right_half else first).isoformat(), xref="x", y=1 - 0.07 * (i % 3),
+                           yref="paper", text=_text(txt), showarrow=False,
+                           xanchor="right" if right_half else "left", yanchor="top",
                            font=dict(size=11, color=EVENT_COLOR), bgcolor="rgba(255,255,255,0.7)",
                            name="event")
     return fig

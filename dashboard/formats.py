@@ -256,6 +256,14 @@ def fmt_date(d: Any, lang: str) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}" if lang == "vi" else day.isoformat()
 
 
+def as_utc(value: Any) -> Any:
+    """A naive timestamp stored in UTC (the warehouse's built_at), made aware so fmt_datetime shows Vietnam time."""
+    if is_missing(value):
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+
+
 def fmt_datetime(dt: Any, lang: str) -> str:
     """vi 'dd/mm/yyyy HH:MM', en 'yyyy-mm-dd HH:MM'. A time-zone-aware value is shown in Vietnam
     time with ' (GMT+7)'; a naive one as it is."""

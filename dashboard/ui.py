@@ -250,7 +250,8 @@ def share_link(ctx: Page) -> str:
 def footer(ctx: Page) -> None:
     _, _, info = _reference(str(ctx.path))
     st.divider()
-    st.caption(ctx.t("footer.line", version=ctx.version, built_at=formats.fmt_datetime(info["built_at"], ctx.lang),
+    built_at = formats.fmt_datetime(formats.as_utc(info["built_at"]), ctx.lang)
+    st.caption(ctx.t("footer.line", version=ctx.version, built_at=built_at,
                      latest=formats.fmt_period(info["latest_period"], ctx.lang)))
 
 

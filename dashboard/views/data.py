@@ -19,14 +19,6 @@ def as_list(raw):
     return json.loads(raw) if isinstance(raw, (str, bytes)) else raw
 
 
-def utc(value):
-    """built_at is stored in UTC without a zone; say so, so it shows in Vietnam time."""
-    if formats.is_missing(value):
-        return None
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-
-
 def version_time(version):
     """A version id starts with its build time in UTC: 20201126T164023Z-0d6117."""
     try:
@@ -43,7 +35,7 @@ def draw_version(df):
     # version ids and times are too long for metric cards on a phone: plain lines for them
     st.markdown(f"**{escape_markdown(ctx.t('data.version'))}:** `{row['version']}`  \n"
                 f"**{escape_markdown(ctx.t('data.built_at'))}:** "
-                f"{escape_markdown(formats.fmt_datetime(utc(row['built_at']), ctx.lang))}  \n"
+                f"{escape_markdown(formats.fmt_datetime(formats.as_utc(row['built_at']), ctx.lang))}  \n"
                 f"{escape_markdown(ctx.t('data.source_dir', path=str(row['source_dir'])))}")
     cols = st.columns(3)
     cols[0].metric(ctx.t("data.first_period"), formats.fmt_period(row["first_period"], ctx.lang, "long"), border=True)

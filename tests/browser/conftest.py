@@ -100,14 +100,21 @@ def wait_rendered(page, timeout: float = 60_000) -> None:
                && /\\d{8}T\\d{6}Z-[0-9a-f]{6}/.test(
                     document.querySelector('[data-testid="stMainBlockContainer"]')?.innerText || '')""",
         timeout=timeout)
-    # every Plotly chart has painted its SVG
+    # no element still loading (Plotly's code arrives lazily, behind a skeleton) and every chart has painted
     page.wait_for_function(
-        """() => [...document.querySelectorAll('.js-plotly-plot')].every(el => el.querySelector('.main-svg'))""",
+        """() => !document.querySelector('[data-testid="stSkeleton"]')
+               && [...document.querySelectorAll('.js-plotly-plot')].every(el => el.querySelector('.main-svg'))""",
         timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to the content first."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]), 12000)})
+    wait_rendered(page)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path

@@ -42,7 +42,7 @@ def test_plotly_chart_draws_on_a_family_page(page, app_url):
 def test_control_changes_url_and_the_url_reopens_the_same_view(page, browser, app_url, company):
     page.goto(f"{app_url}/?from=2019-09&to=2020-08&lang=vi")
     wait_rendered(page)
-    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="English").click()
+    page.locator('[data-testid="stSidebar"] [data-testid="stButtonGroup"] button', has_text="English").click()
     page.wait_for_url(re.compile(r"lang=en"), timeout=30_000)
     wait_rendered(page)
     url = page.url
