@@ -190,6 +190,8 @@ LABELS: dict[str, tuple[str, str]] = {
                     "The query ran longer than {seconds} seconds and was stopped."),
     "sql.error": ("Truy vấn lỗi: {error}", "Query failed: {error}"),
     "sql.elapsed": ("Thời gian chạy: {seconds} giây", "Ran in {seconds} s"),
+    "sql.shortcut": ("Nhấn Ctrl+Enter (hoặc nút Run trong khung) để chạy.",
+                     "Press Ctrl+Enter (or the Run button in the editor) to run."),
     "sql.history": ("Các truy vấn gần đây", "Recent queries"),
     "sql.last_run": ("Lần chạy gần nhất", "Last run"),
     "sql.query": ("Truy vấn", "Query"),

@@ -37,6 +37,15 @@ def quick_chart(df: pd.DataFrame, key: str) -> None:
         st.bar_chart(df.head(50), x=label, y=numeric[0], height=260)
 
 
+def dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """DuckDB DATE columns arrive as midnight timestamps: show them as dates."""
+    out = df
+    for col in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]) and (df[col].dropna() == df[col].dropna().dt.normalize()).all():
+            out = out.assign(**{col: df[col].dt.date})
+    return out
+
+
 def show_result(result: sandbox.SqlResult, full, key: str) -> None:
     """The table, its size and time, the truncated notice, downloads of `full()` and a quick chart."""
     c1, c2 = st.columns(2)
@@ -45,7 +54,7 @@ def show_result(result: sandbox.SqlResult, full, key: str) -> None:
     if result.truncated:
         st.warning(ctx.t("sql.truncated", shown=formats.fmt_number(result.row_count_shown, ctx.lang),
                          limit=formats.fmt_number(sandbox.export_cap(), ctx.lang)), icon=":material/content_cut:")
-    st.dataframe(result.df, width="stretch", hide_index=True, key=f"{key}_table")
+    st.dataframe(dates_as_dates(result.df), width="stretch", hide_index=True, key=f"{key}_table")
 
     name = f"sql_{dt.datetime.now():%Y%m%d_%H%M%S}"
     d1, d2 = st.columns(2)
@@ -96,7 +105,7 @@ def adhoc() -> None:
     sql = ctx.state.extra("sql") or ""
     left, right = st.columns([3, 1])
     with left:
-        st.caption(ctx.t("sql.help"))
+        st.caption(f"{ctx.t('sql.help')} {ctx.t('sql.shortcut')}")
         submitted = editor(sql or EXAMPLE)
         if submitted is not None and submitted.strip() != sql.strip():
             set_sql(submitted)

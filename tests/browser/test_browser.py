@@ -70,3 +70,17 @@ def test_every_page_renders_and_is_screenshot(browser, app_url, path, width):
         # the overview's cards fit a 390-px phone: no horizontal scrolling
         assert p.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     context.close()
+
+
+def test_sql_editor_runs_with_the_shortcut_and_the_query_lands_in_the_url(page, app_url):
+    page.goto(f"{app_url}/sql?lang=vi")
+    wait_rendered(page)
+    editor = page.frame_locator("iframe").first.locator(".ace_text-input")
+    editor.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("select 41 + 1 as answer")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(re.compile(r"sql=select"), timeout=30_000)
+    wait_rendered(page)
+    assert "answer" in page.url
+    assert page.get_by_text("1 dòng", exact=True).first.is_visible()
