@@ -3,16 +3,22 @@
 `python -m dashboard generate --out DIR [--customers N] [--seed S] [--format csv|parquet]`
 
 Everything is drawn with vectorized numpy from one seed, so a given seed and size always give
-the same content. Files hold exactly the columns and DuckDB types of `dashboard.contract`:
-Parquet is written by pyarrow (zstd), CSV by DuckDB `COPY ... TO` (UTF-8, header, comma, ISO
-dates, '.' decimals, empty for NULL), each in a background thread while the next table is
-drawn. The reference tables (branches, channels, targets, annotations) are kept by hand in
+the same content. Customers are drawn in blocks of at most BLOCK_CUSTOMERS (300,000: the default
+size is a single block), each with its own random streams spawned from (seed, block), and every
+block's rows are appended to the files, so memory stays ~2-2.5 GB at any size. Files hold exactly
+the columns and DuckDB types of `dashboard.contract`: Parquet is written by pyarrow (zstd, one or
+more row groups per block), CSV by DuckDB `COPY ... TO` (UTF-8, header, comma, ISO dates, '.'
+decimals, empty for NULL), each in a background thread while the next table is drawn. The
+reference tables (branches, channels, targets, annotations) are kept by hand in
 `sample_data/reference/*.csv` and copied into the output.
 
 Shape of the data the build can rely on:
 * bills: one per active customer and period (industry read 3 times, the largest businesses twice
   a month, on distinct days); read_on on days 1-20 of the period; bill_id rises with
-  (period, read_on); kwh and offset_kwh are whole numbers stored as DOUBLE.
+  (period, read_on) over the whole table (the ids of every block are planned from the customers
+  before any bill is drawn; in the file, rows are in id order within a block); kwh and
+  offset_kwh are whole numbers stored as DOUBLE. Payment and request ids rise with the payment
+  and submission date within a block; every id is unique over the whole table.
 * estimates: an estimated bill bills the customer's previous billed kWh (its offset_kwh is 0);
   the next remote or manual bill carries offset_kwh = Σ over the run (actual − estimated), and
   every bill whose previous bill was not estimated has offset_kwh = 0. A customer's first bill in
@@ -26,15 +32,18 @@ Calibration (published report, whole company, period 08/2020): among customers a
 at the default size (290,000 customers). The dates are drawn from smooth adoption ramps, then
 just enough customers nearest the cutoff have their registration date mirrored across
 2020-08-31 to hit the figures exactly. At other sizes the app and Zalo counts scale with the
-number of customers (13,766 × N / 290,000), the coverages stay 97.56 % and 24.18 %.
+number of customers (13,766 × N / 290,000), the coverages stay 97.56 % and 24.18 %. With
+several blocks, each block is calibrated to its share and the last one to what makes the totals
+exactly those figures.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -48,6 +57,7 @@ from dashboard import config, contract
 
 DEFAULT_CUSTOMERS = 290_000
 DEFAULT_SEED = 8
+BLOCK_CUSTOMERS = 300_000  # customers drawn at a time (the default size is one block); bounds the memory
 SAMPLE_CUSTOMERS = 1_200  # sample_data/sample: CSV, every file under 5 MB (bills.csv ~3.9 MB)
 SAMPLE_DIR = config.SAMPLE_DIR / "sample"
 FORMATS = ("parquet", "csv")
@@ -194,7 +204,11 @@ def _pick(u: np.ndarray, cum: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- customers
-def _customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def _customers(rng: np.random.Generator, n: int, mean_gap: int | None = None,
+               num_start: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """n customers. `mean_gap` spaces the customer numbers (default: for n customers in all); `num_start`
+    (per branch) is the number each branch's numbers count on from (default 1000), so that blocks of
+    customers drawn one after another get distinct numbers."""
     counts = _apportion(BRANCH_SHARE, n)
     branch = np.repeat(np.arange(9, dtype=np.int8), counts)
     group = np.where(MOUNTAIN[branch], 2, np.where(branch == 0, 0, 1))
@@ -216,13 +230,14 @@ def _customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     order = np.lexsort((connected, branch))  # within a branch, in order of connection
     branch, ctype, connected = branch[order], ctype[order], connected[order]
 
-    # 7-digit customer numbers rising with connection date, unique within a branch
-    mean_gap = max(1, min(20, 9_000_000 // max(1, counts.max())))
+    # 7-digit customer numbers rising with connection date (within a block), unique within a branch
+    if mean_gap is None:
+        mean_gap = _mean_gap(n)
     gaps = rng.integers(1, 2 * mean_gap, size=n)
     num = np.cumsum(gaps)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     base = np.repeat(num[starts] - gaps[starts], counts)
-    num = num - base + 1000
+    num = num - base + (1000 if num_start is None else np.repeat(num_start, counts))
 
     # reading sessions: ~57 % of customers on days 16-20; industry 3 reads, large businesses 2 reads
     z_level = rng.standard_normal(n)
@@ -261,6 +276,25 @@ def _customers(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
+def _mean_gap(n: int) -> int:
+    """Mean gap between customer numbers so that the largest branch of n customers stays within 7 digits."""
+    return max(1, min(20, 9_000_000 // max(1, int(_apportion(BRANCH_SHARE, n).max()))))
+
+
+def _bill_key_counts(cust: dict) -> np.ndarray:
+    """How many bills `_bills` draws for these customers per key period * 32 + reading day (the order of the
+    bill ids), counted from the customers alone."""
+    months = np.maximum(cust["last_p"] - cust["first_p"] + 1, 0)
+    diff = np.zeros(32 * (N_PERIODS + 1), dtype=np.int64)  # per reading day: +1 at the first period, -1 after the last
+    for s in range(3):
+        has = (cust["reads"] > s) & (months > 0)
+        day = cust["slot_days"][has, s]
+        diff += np.bincount(day * (N_PERIODS + 1) + cust["first_p"][has], minlength=diff.size)
+        diff -= np.bincount(day * (N_PERIODS + 1) + cust["last_p"][has] + 1, minlength=diff.size)
+    counts = np.cumsum(diff.reshape(32, N_PERIODS + 1), axis=1)[:, :N_PERIODS]  # (day, period)
+    return counts.T.ravel()
+
+
 def _norm_cdf(z: np.ndarray) -> np.ndarray:
     # Abramowitz-Stegun 7.1.26 via erf; accurate to ~1e-7, enough for ranks
     t = 1.0 / (1.0 + 0.3275911 * np.abs(z) / np.sqrt(2))
@@ -297,19 +331,24 @@ def _calibrate(day: np.ndarray, target: int, active: np.ndarray, connected: np.n
     return 0
 
 
-def _adoption(rng: np.random.Generator, cust: dict, n_customers: int) -> dict[str, int]:
-    """Registration dates for phone, email, app, Zalo and remote-capable meters; calibrated at 2020-08-31."""
-    n = len(cust["branch"])
-    branch, ctype, connected = cust["branch"], cust["type"], cust["connected"]
-    active = _active_at(cust, CUTOFF)
-    n_active = int(active.sum())
+def _calibration_targets(n_active: int, n_customers: int) -> dict[str, int]:
+    """Registered customers at 2020-08-31 among n_active active ones (of n_customers in all)."""
     scale = n_customers / REFERENCE_CUSTOMERS
-    targets = {
+    return {
         "phone": int(round(PHONE_COVERAGE_0820 * n_active)),
         "email": int(round(EMAIL_COVERAGE_0820 * n_active)),
         "app": int(round(APP_USERS_0820 * scale)),
         "zalo": int(round(ZALO_USERS_0820 * scale)),
     }
+
+
+def _adoption(rng: np.random.Generator, cust: dict, targets: dict[str, int]) -> dict[str, int]:
+    """Registration dates for phone, email, app, Zalo and remote-capable meters; calibrated at 2020-08-31 to
+    `targets` (see `_calibration_targets`). Returns how many active customers are registered at 2020-08-31."""
+    n = len(cust["branch"])
+    branch, ctype, connected = cust["branch"], cust["type"], cust["connected"]
+    active = _active_at(cust, CUTOFF)
+    n_active = int(active.sum())
     curves = _curves(targets["app"] / max(n_active, 1), targets["zalo"] / max(n_active, 1))
     non_household = ctype != HOUSEHOLD
     digital = BRANCH_DIGITAL[branch]
@@ -322,7 +361,7 @@ def _adoption(rng: np.random.Generator, cust: dict, n_customers: int) -> dict[st
         "remote": (np.where(MOUNTAIN[branch], 1.8, np.where(branch == 0, 0.6, 1.0))
                    * np.where(ctype == INDUSTRY, 0.2, 1.0), "complement"),
     }
-    moved = {}
+    registered = {}
     for name, curve in curves.items():
         factor, kind = factors[name]
         u = rng.random(n)
@@ -337,9 +376,10 @@ def _adoption(rng: np.random.Generator, cust: dict, n_customers: int) -> dict[st
             day[at_once] = connected[at_once]
         day[day > END] = NEVER
         if name in targets:
-            moved[name] = _calibrate(day, targets[name], active, connected)
+            _calibrate(day, targets[name], active, connected)
+            registered[name] = int((active & (day <= CUTOFF)).sum())
         cust[name] = day
-    return moved
+    return registered
 
 
 # ---------------------------------------------------------------- bills
@@ -385,7 +425,11 @@ def _amounts(q: np.ndarray, regime: np.ndarray, flat_rows: np.ndarray, flat_rate
     return amount
 
 
-def _bills(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
+def _bills(rng: np.random.Generator, cust: dict, est_target: np.ndarray | None = None,
+           id_offset: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Bills of these customers, in bill-id order. `est_target`: company share of estimated bills per
+    period (default: drawn from rng). Bill ids are BILL_ID_BASE + 1, + 2, ... in the order of the key
+    period * 32 + reading day, plus `id_offset[key]` when given (blocks of customers: see `_id_offsets`)."""
     n = len(cust["branch"])
     reads = cust["reads"].astype(np.int32)
     months = np.maximum(cust["last_p"] - cust["first_p"] + 1, 0).astype(np.int32)
@@ -442,7 +486,8 @@ def _bills(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
     capable = read_on >= np.minimum(cust["remote"], 2**31 - 1).astype(np.int32)[c]
     by_capable = np.bincount(p + N_PERIODS * capable, minlength=2 * N_PERIODS).reshape(2, N_PERIODS)
     cap_share = by_capable[1] / np.maximum(by_capable.sum(axis=0), 1)
-    est_target = _estimate_targets(rng)
+    if est_target is None:
+        est_target = _estimate_targets(rng)
     a_remote = est_target / (cap_share + 4 * (1 - cap_share))  # manual meters estimated 4x as often
     branch_est = np.where(MOUNTAIN, 1.4, 0.93)
     lockdown = np.isin(periods, list(LOCKDOWN_PERIODS))
@@ -503,12 +548,19 @@ def _bills(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
     del q, regime, old, flat_rows, flat_type, flat_rate
 
     # bill ids rise with period and reading day; the table is stored in that order
-    perm = np.argsort((p * 32 + read_day).astype(np.int16), kind="stable")
+    key = (p * 32 + read_day).astype(np.int16)
     del read_day
+    perm = np.argsort(key, kind="stable")
+    bill_id = BILL_ID_BASE + 1 + np.arange(total, dtype=np.int64)
+    if id_offset is not None:
+        key = key[perm]
+        if not np.array_equal(np.bincount(key, minlength=len(id_offset)), _bill_key_counts(cust)):
+            raise AssertionError("bills per (period, reading day) differ from the count the ids were planned for")
+        bill_id += id_offset[key]
+    del key
     return {
         "c": c[perm], "p": p[perm].astype(np.int8), "read_on": read_on[perm], "method": method[perm],
-        "kwh": kwh[perm], "offset": offset[perm], "amount": amount[perm],
-        "bill_id": BILL_ID_BASE + 1 + np.arange(total, dtype=np.int64),
+        "kwh": kwh[perm], "offset": offset[perm], "amount": amount[perm], "bill_id": bill_id,
     }
 
 
@@ -528,7 +580,8 @@ def _bin_table(cum: np.ndarray) -> np.ndarray:
     return (centers[None, :, None] >= cum[:, None, :-1]).sum(axis=2).astype(np.int8)
 
 
-def _payments(rng: np.random.Generator, cust: dict, bills: dict) -> dict[str, np.ndarray]:
+def _payments(rng: np.random.Generator, cust: dict, bills: dict, first_id: int = 1) -> dict[str, np.ndarray]:
+    """Payments of these bills, ids PAYMENT_ID_BASE + first_id, + first_id + 1, ... in order of payment."""
     b_idx = np.flatnonzero(bills["amount"] > 0).astype(np.int32)
     c = bills["c"][b_idx]
     p = bills["p"][b_idx].astype(np.int32)
@@ -600,8 +653,8 @@ def _payments(rng: np.random.Generator, cust: dict, bills: dict) -> dict[str, np
     pay_amount[is_second] = amount[rows[is_second]] - first_part[rows[is_second]]
     bill_row = b_idx[rows]
     return {
-        "payment_id": PAYMENT_ID_BASE + 1 + np.arange(len(rows), dtype=np.int64),
-        "bill_id": BILL_ID_BASE + 1 + bill_row.astype(np.int64),
+        "payment_id": PAYMENT_ID_BASE + first_id + np.arange(len(rows), dtype=np.int64),
+        "bill_id": bills["bill_id"][bill_row],
         "c": bills["c"][bill_row],
         "paid_on": pay_on[order],
         "amount": pay_amount,
@@ -610,7 +663,8 @@ def _payments(rng: np.random.Generator, cust: dict, bills: dict) -> dict[str, np
 
 
 # ---------------------------------------------------------------- service requests
-def _requests(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
+def _requests(rng: np.random.Generator, cust: dict, first_id: int = 1) -> dict[str, np.ndarray]:
+    """Service requests of these customers' branches, ids REQUEST_ID_BASE + first_id, ... in order of submission."""
     days = np.arange(START, END + 1)
     n_days = len(days)
     # active customers per branch and month (requests arrive in proportion)
@@ -700,7 +754,7 @@ def _requests(rng: np.random.Generator, cust: dict) -> dict[str, np.ndarray]:
 
     order = np.lexsort((rtype, branch, submitted))
     return {
-        "request_id": REQUEST_ID_BASE + 1 + np.arange(m, dtype=np.int64),
+        "request_id": REQUEST_ID_BASE + first_id + np.arange(m, dtype=np.int64),
         "branch": branch[order], "c": who[order], "type": rtype[order], "channel": channel[order],
         "submitted": submitted[order], "postponed": postponed[order], "completed": completed[order],
         "status": status[order],
@@ -744,30 +798,61 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _write(name: str, data: pa.Table, out: Path, fmt: str) -> None:
-    """Write one table as `<name>.<fmt>` (via a temporary file, so a reader never sees half a file)."""
-    path = out / f"{name}.{fmt}"
-    tmp = out / f".{name}.{fmt}.tmp"
-    try:
-        if fmt == "parquet":
-            pq.write_table(data, tmp, compression="zstd")
+class _Sink:
+    """One output file `<name>.<fmt>`, written in parts (one per block of customers) to a temporary file
+    that replaces it once complete, so a reader never sees half a file. Parquet: one writer, each part
+    adds row groups; CSV: DuckDB `COPY ... TO` per part, the header with the first, later parts appended."""
+
+    def __init__(self, name: str, out: Path, fmt: str):
+        self.name, self.out, self.fmt = name, out, fmt
+        self.path = out / f"{name}.{fmt}"
+        self.tmp = out / f".{name}.{fmt}.tmp"
+        self.part = out / f".{name}.{fmt}.part.tmp"
+        self.parquet: pq.ParquetWriter | None = None
+        self.parts = 0
+
+    def append(self, data: pa.Table) -> None:
+        if self.fmt == "parquet":
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(self.tmp, data.schema, compression="zstd")
+            self.parquet.write_table(data)
         else:
-            columns = contract.TABLES[name].columns
+            columns = contract.TABLES[self.name].columns
             select = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
+            first = self.parts == 0
+            target = self.tmp if first else self.part
             con = duckdb.connect()
             try:
                 con.register("_src", data)
-                con.execute(f"COPY (SELECT {select} FROM _src) TO '{_sql_path(tmp)}' "
-                            "(FORMAT csv, HEADER true, DELIMITER ',')")
+                con.execute(f"COPY (SELECT {select} FROM _src) TO '{_sql_path(target)}' "
+                            f"(FORMAT csv, HEADER {'true' if first else 'false'}, DELIMITER ',')")
             finally:
                 con.close()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    other = out / f"{name}.{'csv' if fmt == 'parquet' else 'parquet'}"
-    if other.exists():  # never leave two versions of one table side by side
-        other.unlink()
+            if not first:
+                with open(self.part, "rb") as src, open(self.tmp, "ab") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 22)
+                self.part.unlink()
+        self.parts += 1
+
+    def close(self) -> None:
+        """Finish the file and put it in place (removing the table's file in the other format, if any)."""
+        if self.parquet is not None:
+            self.parquet.close()
+            self.parquet = None
+        os.replace(self.tmp, self.path)
+        other = self.out / f"{self.name}.{'csv' if self.fmt == 'parquet' else 'parquet'}"
+        if other.exists():  # never leave two versions of one table side by side
+            other.unlink()
+
+    def abort(self) -> None:
+        if self.parquet is not None:
+            try:
+                self.parquet.close()
+            except Exception:  # noqa: BLE001 - the temporary file goes anyway
+                pass
+            self.parquet = None
+        self.tmp.unlink(missing_ok=True)
+        self.part.unlink(missing_ok=True)
 
 
 def _reference(name: str) -> pa.Table:
@@ -788,12 +873,39 @@ def _customer_ids(cust: dict) -> pa.Array:
     return pc.binary_join_element_wise(branch, pc.utf8_lpad(pc.cast(pa.array(cust["num"]), pa.string()), 7, "0"), "")
 
 
+def _block_sizes(customers: int) -> list[int]:
+    """Customers per block: as few blocks of at most BLOCK_CUSTOMERS as possible, of (nearly) equal size."""
+    n_blocks = -(-customers // BLOCK_CUSTOMERS)
+    return [customers // n_blocks + (b < customers % n_blocks) for b in range(n_blocks)]
+
+
+def _block_streams(seed: int, block: int, n_blocks: int) -> list[np.random.Generator]:
+    """The random streams (customers, adoption, bills, payments, requests) of one block of customers. A
+    single block uses the first five children of the seed; block b of several the children of the seed's
+    child 6 + b (child 5 draws what the blocks share). Fresh generators on every call."""
+    root = np.random.SeedSequence(seed) if n_blocks == 1 else np.random.SeedSequence(seed, spawn_key=(6 + block,))
+    return [np.random.default_rng(s) for s in root.spawn(5)]
+
+
+def _id_offsets(key_counts: list[np.ndarray]) -> list[np.ndarray]:
+    """Per block, what to add to the block's own bill ids (1, 2, ... in key order) so that the ids of all
+    blocks together rise with the key period * 32 + reading day, blocks in order within a key."""
+    counts = np.stack(key_counts)  # (block, key)
+    total = counts.sum(axis=0)
+    before_key = np.cumsum(total) - total  # all blocks' bills with a smaller key
+    earlier_blocks = np.cumsum(counts, axis=0) - counts  # this key in earlier blocks
+    own_start = np.cumsum(counts, axis=1) - counts  # the block's own bills with a smaller key
+    return list(before_key[None, :] + earlier_blocks - own_start)
+
+
 def generate(out_dir, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED, fmt: str = "parquet",
              progress: Progress | None = None) -> dict[str, int]:
     """Write every contract table to `out_dir` as `<table>.<fmt>`; return the row count per table.
 
-    `progress(fraction, message)` is called at the start of every step. Files are written in a
-    background thread while the next table is drawn; each appears atomically (temp file + rename).
+    Customers are drawn in blocks of at most BLOCK_CUSTOMERS (one block at the default size), each
+    block's rows appended to the files, so memory does not grow with the size. `progress(fraction,
+    message)` is called at the start of every step. Files are written in a background thread while the
+    next table is drawn; they appear when all are complete (temp file + rename).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
@@ -802,79 +914,132 @@ def generate(out_dir, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SE
     report = progress or (lambda fraction, message: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
-    rows: dict[str, int] = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate-writer") as writer:
-        pending = []
+    sizes = _block_sizes(customers)
+    n_blocks = len(sizes)
 
-        def write(name: str, data: pa.Table) -> None:
-            rows[name] = data.num_rows
-            pending.append(writer.submit(_write, name, data, out, fmt))
+    def at(block: int, fraction: float) -> float:  # fraction of a single-block run (steps from 0.03 to 0.75)
+        return fraction if n_blocks == 1 else 0.02 + 0.96 * (block + fraction / 0.75) / n_blocks
 
-        report(0.0, "reference tables")
-        for name in REFERENCE_TABLES:
-            write(name, _reference(name))
+    sinks = {name: _Sink(name, out, fmt) for name in contract.TABLES}
+    rows = dict.fromkeys(contract.TABLES, 0)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate-writer") as writer:
+            pending: list[list[Future]] = [[]]  # per block (the reference tables first)
 
-        report(0.03, f"customers ({customers:,})")
-        cust = _customers(streams[0], customers)
-        _adoption(streams[1], cust, customers)
-        ids = _customer_ids(cust)
-        write("customers", _table("customers", {
-            "customer_id": ids,
-            "branch_code": _codes(cust["branch"], BRANCH_CODES),
-            "customer_type": _codes(cust["type"], CUSTOMER_TYPES),
-            "connected_on": _date(cust["connected"]),
-            "disconnected_on": _date(cust["disconnected"]),
-            "phone_registered_on": _date(cust["phone"]),
-            "email_registered_on": _date(cust["email"]),
-            "app_registered_on": _date(cust["app"]),
-            "zalo_registered_on": _date(cust["zalo"]),
-            "remote_meter_since": _date(cust["remote"]),
-        }))
+            def write(name: str, data: pa.Table) -> None:
+                rows[name] += data.num_rows
+                pending[-1].append(writer.submit(sinks[name].append, data))
 
-        report(0.08, "bills: readings, estimates and true-ups")
-        bills = _bills(streams[2], cust)
-        write("bills", _table("bills", {
-            "bill_id": bills["bill_id"],
-            "customer_id": _codes(bills["c"], ids),
-            "period": _date(PERIOD_START[bills["p"]]),
-            "read_on": _date(bills["read_on"]),
-            "read_method": _codes(bills["method"], READ_METHODS),
-            "kwh": bills["kwh"].astype(np.float64),
-            "offset_kwh": bills["offset"].astype(np.float64),
-            "amount_vnd": bills["amount"],
-        }))
+            def written(block: int) -> None:  # wait for the writes of pending[block] (raising their errors)
+                for future in pending[block]:
+                    future.result()
+                pending[block] = []
 
-        report(0.40, f"payments (writing {rows['bills']:,} bills meanwhile)")
-        pays = _payments(streams[3], cust, bills)
-        del bills
-        write("payments", _table("payments", {
-            "payment_id": pays["payment_id"],
-            "bill_id": pays["bill_id"],
-            "customer_id": _codes(pays["c"], ids),
-            "paid_on": _date(pays["paid_on"]),
-            "amount_vnd": pays["amount"],
-            "channel_code": _codes(pays["channel"], PAY_CHANNELS),
-        }))
-        del pays
+            report(0.0, "reference tables")
+            for name in REFERENCE_TABLES:
+                write(name, _reference(name))
 
-        report(0.70, f"service requests (writing {rows['payments']:,} payments meanwhile)")
-        req = _requests(streams[4], cust)
-        write("service_requests", _table("service_requests", {
-            "request_id": req["request_id"],
-            "branch_code": _codes(req["branch"], BRANCH_CODES),
-            "customer_id": _codes(np.maximum(req["c"], 0), ids, null=req["c"] < 0),
-            "request_type": _codes(req["type"], REQUEST_TYPES),
-            "channel_code": _codes(req["channel"], REQ_CHANNELS),
-            "submitted_on": _date(req["submitted"]),
-            "postponed_on": _date(req["postponed"]),
-            "completed_on": _date(req["completed"]),
-            "status": _codes(req["status"], STATUSES),
-        }))
+            mean_gap = _mean_gap(customers)
+            est_target, id_offsets = None, None
+            if n_blocks > 1:  # shared by the blocks: estimate rates, and bill ids planned from the customers
+                report(0.01, f"planning {n_blocks} blocks of {sizes[0]:,} customers")
+                est_target = _estimate_targets(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(5,))))
+                key_counts = [_bill_key_counts(_customers(_block_streams(seed, b, n_blocks)[0], n, mean_gap))
+                              for b, n in enumerate(sizes)]
+                id_offsets = _id_offsets(key_counts)
+            num_start = np.full(9, 1000, dtype=np.int64)
+            active_before, registered_before = 0, dict.fromkeys(("phone", "email", "app", "zalo"), 0)
+            n_payments = n_requests = 0
+            for b, n in enumerate(sizes):
+                pending.append([])
+                label = "" if n_blocks == 1 else f"block {b + 1}/{n_blocks}: "
+                streams = _block_streams(seed, b, n_blocks)
 
-        report(0.75, "writing files")
-        for future in pending:
-            future.result()
+                report(at(b, 0.03), f"{label}customers ({n:,})")
+                cust = _customers(streams[0], n, mean_gap, num_start)
+                np.maximum.at(num_start, cust["branch"], cust["num"])
+                if num_start.max() > 9_999_999:
+                    raise AssertionError("customer numbers past 7 digits")
+                # calibration: each block its share, the last one what makes the totals exact
+                n_active = int(_active_at(cust, CUTOFF).sum())
+                if b < n_blocks - 1:
+                    targets = _calibration_targets(n_active, n)
+                else:
+                    total = _calibration_targets(active_before + n_active, customers)
+                    targets = {k: v - registered_before[k] for k, v in total.items()}
+                registered = _adoption(streams[1], cust, targets)
+                active_before += n_active
+                for k in registered_before:
+                    registered_before[k] += registered[k]
+                ids = _customer_ids(cust)
+                write("customers", _table("customers", {
+                    "customer_id": ids,
+                    "branch_code": _codes(cust["branch"], BRANCH_CODES),
+                    "customer_type": _codes(cust["type"], CUSTOMER_TYPES),
+                    "connected_on": _date(cust["connected"]),
+                    "disconnected_on": _date(cust["disconnected"]),
+                    "phone_registered_on": _date(cust["phone"]),
+                    "email_registered_on": _date(cust["email"]),
+                    "app_registered_on": _date(cust["app"]),
+                    "zalo_registered_on": _date(cust["zalo"]),
+                    "remote_meter_since": _date(cust["remote"]),
+                }))
+
+                report(at(b, 0.08), f"{label}bills: readings, estimates and true-ups")
+                bills = _bills(streams[2], cust, est_target, None if id_offsets is None else id_offsets[b])
+                n_bills = len(bills["bill_id"])
+                write("bills", _table("bills", {
+                    "bill_id": bills["bill_id"],
+                    "customer_id": _codes(bills["c"], ids),
+                    "period": _date(PERIOD_START[bills["p"]]),
+                    "read_on": _date(bills["read_on"]),
+                    "read_method": _codes(bills["method"], READ_METHODS),
+                    "kwh": bills["kwh"].astype(np.float64),
+                    "offset_kwh": bills["offset"].astype(np.float64),
+                    "amount_vnd": bills["amount"],
+                }))
+                written(b)  # the previous block's files: at most one block's tables wait in memory
+
+                report(at(b, 0.40), f"{label}payments (writing {n_bills:,} bills meanwhile)")
+                pays = _payments(streams[3], cust, bills, first_id=n_payments + 1)
+                del bills
+                block_payments = len(pays["payment_id"])
+                n_payments += block_payments
+                write("payments", _table("payments", {
+                    "payment_id": pays["payment_id"],
+                    "bill_id": pays["bill_id"],
+                    "customer_id": _codes(pays["c"], ids),
+                    "paid_on": _date(pays["paid_on"]),
+                    "amount_vnd": pays["amount"],
+                    "channel_code": _codes(pays["channel"], PAY_CHANNELS),
+                }))
+                del pays
+
+                report(at(b, 0.70), f"{label}service requests (writing {block_payments:,} payments meanwhile)")
+                req = _requests(streams[4], cust, first_id=n_requests + 1)
+                n_requests += len(req["request_id"])
+                write("service_requests", _table("service_requests", {
+                    "request_id": req["request_id"],
+                    "branch_code": _codes(req["branch"], BRANCH_CODES),
+                    "customer_id": _codes(np.maximum(req["c"], 0), ids, null=req["c"] < 0),
+                    "request_type": _codes(req["type"], REQUEST_TYPES),
+                    "channel_code": _codes(req["channel"], REQ_CHANNELS),
+                    "submitted_on": _date(req["submitted"]),
+                    "postponed_on": _date(req["postponed"]),
+                    "completed_on": _date(req["completed"]),
+                    "status": _codes(req["status"], STATUSES),
+                }))
+                del req, cust, ids
+
+            report(at(n_blocks - 1, 0.75), "writing files")
+            for block in range(len(pending)):
+                written(block)
+        for sink in sinks.values():
+            sink.close()
+    except BaseException:
+        for sink in sinks.values():
+            sink.abort()
+        raise
     report(1.0, "done")
     return {name: rows[name] for name in contract.LOAD_ORDER}
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from dashboard import config, contract, generate as gen
@@ -147,6 +148,60 @@ def test_parquet_content_is_deterministic(tmp_path):
     for name in contract.TABLES:
         rows = [con.execute(f"SELECT * FROM read_parquet('{tmp_path / d / name}.parquet')").fetchall() for d in "ab"]
         assert rows[0] == rows[1], name
+
+
+def test_blocks_of_customers_give_unique_keys_valid_references_and_the_same_content(tmp_path, monkeypatch):
+    """Large sizes are drawn in blocks of customers; here 3 blocks of 500 stand in for 10 of 290,000."""
+    monkeypatch.setattr(gen, "BLOCK_CUSTOMERS", 500)
+    calls = []
+    rows = gen.generate(tmp_path / "a", customers=1_500, seed=4, progress=lambda f, m: calls.append((f, m)))
+    gen.generate(tmp_path / "b", customers=1_500, seed=4)
+    csv_rows = gen.generate(tmp_path / "c", customers=1_500, seed=4, fmt="csv")
+    assert rows == csv_rows and rows["customers"] == 1_500
+    assert sum("block 3/3" in m for _, m in calls) >= 3
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls) and calls[-1][0] == 1.0
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(f"{t}.parquet" for t in contract.TABLES)
+    assert pq.ParquetFile(tmp_path / "a" / "bills.parquet").metadata.num_row_groups == 3
+
+    con = _connect(tmp_path / "a")
+    for name, table in contract.TABLES.items():
+        n, = _one(con, f"SELECT count(*) FROM {name}")
+        assert n == rows[name], name
+        if table.key:
+            assert _one(con, f"SELECT count(DISTINCT {table.key}) FROM {name}")[0] == n, name
+        for ref in table.references:
+            where = f"WHERE {ref.where}" if ref.where else ""
+            missing = _one(con, f"""SELECT count(*) FROM {name} x WHERE x.{ref.column} IS NOT NULL
+                AND x.{ref.column} NOT IN (SELECT {ref.target} FROM {ref.table} {where})""")[0]
+            assert missing == 0, (name, ref)
+    assert _one(con, "SELECT count(*) FROM payments p JOIN bills b USING (bill_id) "
+                     "WHERE p.customer_id <> b.customer_id")[0] == 0
+    # ids run on from block to block; bill ids rise with (period, read_on) over the whole table
+    assert _one(con, "SELECT min(bill_id), max(bill_id) FROM bills") == (
+        gen.BILL_ID_BASE + 1, gen.BILL_ID_BASE + rows["bills"])
+    assert _one(con, "SELECT min(payment_id), max(payment_id) FROM payments") == (
+        gen.PAYMENT_ID_BASE + 1, gen.PAYMENT_ID_BASE + rows["payments"])
+    assert _one(con, "SELECT count(*) FROM (SELECT period, read_on, lag(read_on) OVER (ORDER BY bill_id) prev_read, "
+                     "lag(period) OVER (ORDER BY bill_id) prev_period FROM bills) "
+                     "WHERE period < prev_period OR (period = prev_period AND read_on < prev_read)")[0] == 0
+    assert _one(con, "SELECT count(*) FROM customers WHERE NOT regexp_full_match(customer_id, 'PC08[A-I]{2}[0-9]{7}') "
+                     "OR left(customer_id, 6) <> branch_code")[0] == 0
+    # the blocks differ (their own random streams) and together hit the calibration counts exactly
+    assert _one(con, "SELECT count(DISTINCT connected_on) FROM customers")[0] > 1_000
+    app, zalo = _one(con, """SELECT count(*) FILTER (app_registered_on <= DATE '2020-08-31'),
+        count(*) FILTER (zalo_registered_on <= DATE '2020-08-31') FROM customers
+        WHERE connected_on <= DATE '2020-08-31' AND coalesce(disconnected_on, DATE '9999-12-31') > DATE '2020-08-31'""")
+    assert (app, zalo) == (round(13_766 * 1_500 / 290_000), round(1_196 * 1_500 / 290_000))
+
+    # deterministic, and the CSV (appended block by block, one header) holds the same rows
+    other, typed = _connect(tmp_path / "b"), _connect(tmp_path / "c", "csv")
+    for name, table in contract.TABLES.items():
+        order = table.key or "ALL"
+        want = con.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall()
+        assert other.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall() == want, name
+        assert typed.execute(f"SELECT * FROM {name} ORDER BY {order}").fetchall() == want, name
+    header = (tmp_path / "c" / "bills.csv").read_text(encoding="utf-8").count("bill_id")
+    assert header == 1
 
 
 # ------------------------------------------------------------------ keys, references, values
