@@ -10,11 +10,12 @@ from dashboard import config, warehouse
 
 Progress = Callable[[float, str], None]
 SYNTHETIC = "exports/synthetic"
+GENERATE_SHARE = 0.55  # of the progress bar; the build takes the rest
 
 
 def prepare(progress: Progress, data_dir: Path | None = None, customers: int | None = None) -> warehouse.Published:
-    """Publish the synthetic warehouse unless one is published already. Generation takes the first 55 % of
-    the progress bar, the build the rest."""
+    """Publish the synthetic warehouse unless one is published already. Generation takes the first
+    GENERATE_SHARE of the progress bar, the build the rest."""
     from dashboard import build, generate  # heavy modules, needed only on a first start
 
     data_dir = Path(data_dir) if data_dir else config.data_dir()
@@ -26,6 +27,6 @@ def prepare(progress: Progress, data_dir: Path | None = None, customers: int | N
             return published
         source = data_dir / SYNTHETIC
         kwargs = {"customers": customers} if customers else {}
-        generate.generate(source, progress=lambda f, m: progress(0.55 * f, m), **kwargs)
-        build.build(source, data_dir, progress=lambda f, m: progress(0.55 + 0.45 * f, m))
+        generate.generate(source, progress=lambda f, m: progress(GENERATE_SHARE * f, m), **kwargs)
+        build.build(source, data_dir, progress=lambda f, m: progress(GENERATE_SHARE + (1 - GENERATE_SHARE) * f, m))
         return warehouse.current(data_dir)

@@ -129,6 +129,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "firststart.intro": ("Chưa có dữ liệu: đang tạo dữ liệu mẫu và xây dựng kho dữ liệu lần đầu, việc này chỉ làm một lần.",
                          "No data yet: generating the sample data and building the warehouse for the first time; this happens only once."),
     "firststart.starting": ("Đang bắt đầu…", "Starting…"),
+    "firststart.generating": ("Đang tạo dữ liệu mẫu cho toàn công ty", "Generating the sample data for the whole company"),
+    "firststart.building": ("Đang kiểm tra và xây dựng kho dữ liệu", "Checking and building the warehouse"),
     "firststart.done": ("Xong. Đang mở bảng điều khiển…", "Done. Opening the dashboard…"),
     "tile.error": ("Truy vấn {file} lỗi: {error}", "Query {file} failed: {error}"),
     "error.unexpected": ("Có lỗi khi hiển thị phần này: {error}", "This section failed to render: {error}"),

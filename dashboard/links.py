@@ -157,14 +157,6 @@ def default_period_from(period_to: date, periods: Sequence[Any]) -> date:
     return min(candidates) if candidates else end
 
 
-def lang_from_locale(locale: str | None) -> str:
-    """A first guess at lang from the browser's locale (st.context.locale): English for 'en…',
-    Vietnamese otherwise (the app is Vietnamese first)."""
-    if isinstance(locale, str) and locale.strip().lower().startswith("en"):
-        return "en"
-    return DEFAULT_LANG
-
-
 def default_state(periods: Sequence[Any], *, lang: str = DEFAULT_LANG) -> ViewState:
     available = _available(periods)
     return ViewState((), default_period_from(available[-1], available), available[-1], DEFAULT_CMP,

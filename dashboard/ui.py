@@ -96,15 +96,10 @@ class Page:
 
 
 def current_lang() -> str:
-    lang, _ = links.parse_lang(_params(), default_lang=links.lang_from_locale(_locale()))
+    # Vietnamese unless the link says lang=en, whatever the browser's language: a link must open the same
+    # view for everyone in the meeting.
+    lang, _ = links.parse_lang(_params())
     return lang
-
-
-def _locale() -> str | None:
-    try:
-        return st.context.locale
-    except Exception:  # noqa: BLE001 - absent outside a browser session (AppTest)
-        return None
 
 
 def _params() -> dict[str, list[str]]:
@@ -122,7 +117,11 @@ def ensure_published() -> warehouse.Published:
     st.title(t("app.title", lang))
     st.info(t("firststart.intro", lang))
     bar = st.progress(0.0, text=t("firststart.starting", lang))
-    published = firststart.prepare(lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+    def show(fraction: float, message: str) -> None:
+        step = "firststart.generating" if fraction < firststart.GENERATE_SHARE else "firststart.building"
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{t(step, lang)} {fraction:.0%} · {message}")
+
+    published = firststart.prepare(show)
     bar.progress(1.0, text=t("firststart.done", lang))
     st.rerun()
     return published
@@ -148,7 +147,7 @@ def page(key: str, extra_keys: tuple[str, ...] = (), title: bool = True) -> Page
     raw = _params()
     state, notices = links.parse(raw, branch_codes=list(names), periods=periods,
                                  kept_versions=warehouse.kept_versions(), current_version=published.version,
-                                 default_lang=links.lang_from_locale(_locale()), extra_keys=extra_keys)
+                                 extra_keys=extra_keys)
     path, version = published.path, published.version
     if state.v and state.v != published.version:
         pinned = warehouse.version_path(state.v)

@@ -14,7 +14,7 @@ import pytest
 from dashboard import links
 from dashboard.labels import LABELS
 from dashboard.links import (MAX_EXTRA_CHARS, VERSION_NOT_KEPT, Notice, ViewState, default_state,
-                             lang_from_locale, page_url, parse, parse_lang, query_string, to_query)
+                             page_url, parse, parse_lang, query_string, to_query)
 
 BRANCHES = [f"PC08{c}{c}" for c in "ABCDEFGHI"]
 PERIODS = [date(2019 + i // 12, i % 12 + 1, 1) for i in range(24)]  # 2019-01 … 2020-12
@@ -72,12 +72,6 @@ def test_lang_in_the_url_beats_the_browser_guess():
     assert state.lang == "vi"
 
 
-@pytest.mark.parametrize("locale, expected", [
-    ("vi-VN", "vi"), ("vi", "vi"), ("en-US", "en"), ("en", "en"), ("EN-gb", "en"),
-    ("fr-FR", "vi"), (None, "vi"), ("", "vi"),
-])
-def test_lang_from_locale(locale, expected):
-    assert lang_from_locale(locale) == expected
 
 
 def test_no_periods_is_an_error_for_the_caller():

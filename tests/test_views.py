@@ -423,3 +423,12 @@ def test_an_estimate_free_period_says_so(tiny_env):
     assert_clean(at)
     assert t("empty.no_rows", "en") in infos(at)
 
+
+
+def test_vietnamese_whatever_the_browser_language(sample_env):
+    """A link without lang opens in Vietnamese for everyone: the browser's language is not a guess we make."""
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=60)
+    at.context["locale"] = "en-US"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Tổng quan"
