@@ -364,10 +364,9 @@ def test_row_cap_default_is_the_setting(wh, monkeypatch):
 
 
 def test_a_huge_result_is_not_fetched_whole(wh):
-    started = time.perf_counter()
+    # fetching 10^10 rows whole would hit the time limit and raise; a capped fetch returns at once
     result = run_sql("select * from range(10000000000) t(i)", wh, max_rows=10, timeout=5)
     assert result.truncated and result.df["i"].tolist() == list(range(10))
-    assert time.perf_counter() - started < 2
 
 
 def test_an_empty_result_keeps_its_columns(wh):
