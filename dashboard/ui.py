@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -315,17 +314,9 @@ def kpi_catalog(ctx: Page) -> pd.DataFrame:
     return ctx.query("kpi_catalog")
 
 
-def kpi_label(ctx: Page, row) -> str:
-    return row["label_vi"] if ctx.lang == "vi" else row["label_en"]
-
-
 def events(ctx: Page, frm: dt.date | None = None) -> pd.DataFrame:
     """Annotations in the view's range, with the text in the view's language, for the trend charts."""
     df = ctx.query("events_in_range", period_from=frm or ctx.state.period_from, period_to=ctx.state.period_to)
     if not ctx.state.is_company:
         df = df[df["branch_code"].isna() | df["branch_code"].isin(ctx.state.branches)]
     return df.assign(text=df["text_vi"] if ctx.lang == "vi" else df["text_en"])[["period", "text"]]
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
