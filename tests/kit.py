@@ -78,3 +78,48 @@ def write_exports(folder: Path, tables: dict[str, list[dict]], delim: str = ",",
             for row in rows:
                 writer.writerow({c: row.get(c, "") for c in columns})
     return folder
+
+
+def tiny_warehouse(path: Path) -> Path:
+    """A small warehouse file with the contract's shape, for tests of query files, check and the SQL sandbox:
+    branches, branch_month and company_month (nine branches, 2019-01..2020-08, remote reads varying by branch
+    and month), kpis, 300,000 bills (enough for a query that runs for minutes) and a view."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("""
+            create table branches as
+            select 'PC08' || c || c as branch_code, 'Điện lực ' || c as branch_name, 'Huyện ' || c as district
+            from unnest(['A','B','C','D','E','F','G','H','I']) t(c)
+        """)
+        con.execute("""
+            create table branch_month as
+            select b.branch_code, p.period::date as period, 100::bigint as bills,
+                   (month(p.period) + 10 * (ascii(b.branch_code[5]) - 65))::bigint as remote_reads,
+                   (month(p.period) + 10 * (ascii(b.branch_code[5]) - 65)) / 100 as remote_read_rate
+            from branches b,
+                 (select unnest(generate_series(date '2019-01-01', date '2020-08-01', interval 1 month)) as period) p
+        """)
+        con.execute("""
+            create table company_month as
+            select period, sum(bills) as bills, sum(remote_reads) as remote_reads,
+                   sum(remote_reads) / sum(bills) as remote_read_rate
+            from branch_month group by period
+        """)
+        con.execute("""
+            create table kpis as select * from (values
+                ('remote_read_rate', 'remote_read_rate', 'Hóa đơn ghi từ xa ÷ tổng số hóa đơn', 'Remote-read bills ÷ bills'),
+                ('bills', 'bills', 'Số hóa đơn', 'Bills issued')
+            ) t(kpi, column_name, description_vi, description_en)
+        """)
+        con.execute("""
+            create table bills as
+            select i as bill_id, 'PC08AA' || lpad(i::varchar, 7, '0') as customer_id,
+                   date '2020-01-01' + to_months((i % 8)::int) as period, (i % 500)::double as kwh
+            from range(300000) t(i)
+        """)
+        con.execute("create view latest_branch_month as select * from branch_month where period = date '2020-08-01'")
+    finally:
+        con.close()
+    return path

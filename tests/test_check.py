@@ -8,43 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard import check, config
+from tests.kit import tiny_warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def build_sample_warehouse(path: Path) -> Path:
-    """branches, branch_month and company_month (three branches, 2020-01..2020-08) in a new DuckDB file."""
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("""
-            create table branches as
-            select * from (values ('PC08AA', 'Điện lực Tuy Hòa'), ('PC08BB', 'Điện lực Sông Cầu'),
-                                  ('PC08CC', 'Điện lực Đông Hòa')) t(branch_code, branch_name)
-        """)
-        con.execute("""
-            create table branch_month as
-            select b.branch_code, p.period::date as period, 100 as bills, 60 as remote_reads, 0.6 as remote_read_rate
-            from branches b,
-                 (select unnest(generate_series(date '2020-01-01', date '2020-08-01', interval 1 month)) as period) p
-        """)
-        con.execute("""
-            create table company_month as
-            select period, sum(bills) as bills, sum(remote_reads) as remote_reads,
-                   sum(remote_reads) / sum(bills) as remote_read_rate
-            from branch_month group by period
-        """)
-    finally:
-        con.close()
-    return path
-
-
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> Path:
-    return build_sample_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+    return tiny_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
 
 
 @pytest.fixture()

@@ -10,41 +10,15 @@ import pytest
 
 from dashboard import queries
 from dashboard.queries import QueryError
+from tests.kit import tiny_warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "queries" / "remote_read_by_branch.sql"
 
 
-def build_sample_warehouse(con: duckdb.DuckDBPyConnection) -> None:
-    """branches, branch_month and company_month for nine branches over 2019-01..2020-08, on `con`."""
-    con.execute("""
-        create table branches as
-        select 'PC08' || c || c as branch_code, 'Điện lực ' || c as branch_name, 'Huyện ' || c as district
-        from unnest(['A','B','C','D','E','F','G','H','I']) t(c)
-    """)
-    con.execute("""
-        create table branch_month as
-        select b.branch_code, p.period::date as period, 100 as bills,
-               (month(p.period) + 10 * (ascii(b.branch_code[5]) - 65))::bigint as remote_reads,
-               (month(p.period) + 10 * (ascii(b.branch_code[5]) - 65)) / 100 as remote_read_rate
-        from branches b,
-             (select unnest(generate_series(date '2019-01-01', date '2020-08-01', interval 1 month)) as period) p
-    """)
-    con.execute("""
-        create table company_month as
-        select period, sum(bills) as bills, sum(remote_reads) as remote_reads,
-               sum(remote_reads) / sum(bills) as remote_read_rate
-        from branch_month group by period
-    """)
-
-
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
-    con = duckdb.connect(str(path))
-    build_sample_warehouse(con)
-    con.close()
-    return path
+    return tiny_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
 
 
 @pytest.fixture()
@@ -187,9 +161,9 @@ def test_param_mismatch_is_an_error_before_running(qdir, params, expected):
 
 
 def test_values_are_bound_never_spliced(tmp_path, qdir):
-    con = duckdb.connect(str(tmp_path / "writable.duckdb"))  # writable, so a successful injection would show
+    # writable, so a successful injection would show
+    con = duckdb.connect(str(tiny_warehouse(tmp_path / "writable.duckdb")))
     try:
-        build_sample_warehouse(con)
         evil = "'; drop table branches; --"
         df = queries.run(con, "remote_read_by_branch", dict(PARAMS, branches=[evil, "PC08AA') or true --"]), qdir)
         assert df.empty

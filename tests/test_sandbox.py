@@ -16,58 +16,17 @@ import pytest
 
 from dashboard import sandbox
 from dashboard.sandbox import SqlError, SqlProblem, SqlRefused, SqlTimeout, run_sql
+from tests.kit import tiny_warehouse
 
 REPO = Path(__file__).resolve().parent.parent
 BRANCH_CODES = [f"PC08{c}{c}" for c in "ABCDEFGHI"]
-
-
-def build_sample_warehouse(path: Path) -> Path:
-    """A small warehouse with the contract's shape: branches, branch_month, company_month, kpis, a view,
-    and 300,000 bills (enough for a query that runs for minutes)."""
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("""
-            create table branches as
-            select 'PC08' || c || c as branch_code, 'Điện lực ' || c as branch_name, 'Huyện ' || c as district
-            from unnest(['A','B','C','D','E','F','G','H','I']) t(c)
-        """)
-        con.execute("""
-            create table branch_month as
-            select b.branch_code, p.period::date as period,
-                   100 + i as bills, 50 + i as remote_reads, (50 + i) / (100 + i) as remote_read_rate
-            from branches b,
-                 (select unnest(generate_series(date '2019-01-01', date '2020-08-01', interval 1 month)) as period) p,
-                 (select 1 as i) k
-        """)
-        con.execute("""
-            create table company_month as
-            select period, sum(bills) as bills, sum(remote_reads) as remote_reads,
-                   sum(remote_reads) / sum(bills) as remote_read_rate
-            from branch_month group by period
-        """)
-        con.execute("""
-            create table kpis as select * from (values
-                ('remote_read_rate', 'remote_read_rate', 'Hóa đơn ghi từ xa ÷ tổng số hóa đơn', 'Remote-read bills ÷ bills'),
-                ('bills', 'bills', 'Số hóa đơn', 'Bills issued')
-            ) t(kpi, column_name, description_vi, description_en)
-        """)
-        con.execute("""
-            create table bills as
-            select i as bill_id, 'PC08AA' || lpad(i::varchar, 7, '0') as customer_id,
-                   date '2020-01-01' + to_months((i % 8)::int) as period, (i % 500)::double as kwh
-            from range(300000) t(i)
-        """)
-        con.execute("create view latest_branch_month as select * from branch_month where period = date '2020-08-01'")
-    finally:
-        con.close()
-    return path
 
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("data") / "warehouse"
     folder.mkdir()
-    return build_sample_warehouse(folder / "20200901T000000Z-abcdef.duckdb")
+    return tiny_warehouse(folder / "20200901T000000Z-abcdef.duckdb")
 
 
 def sha256(path: Path) -> str:
@@ -451,7 +410,8 @@ def test_cli_json_is_a_list_of_records(data_dir):
     assert proc.returncode == 0, proc.stderr
     records = json.loads(proc.stdout)
     assert len(records) == 9
-    assert records[0] == {"branch_code": "PC08AA", "period": "2020-08-01", "remote_read_rate": 51 / 101}
+    # tiny_warehouse: remote reads = month + 10 x branch index, of 100 bills; PC08AA is index 0
+    assert records[0] == {"branch_code": "PC08AA", "period": "2020-08-01", "remote_read_rate": 8 / 100}
 
 
 def test_cli_table_and_truncation_notice(data_dir):
