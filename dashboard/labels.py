@@ -139,8 +139,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "misses.title": ("Xa kế hoạch nhất", "Biggest misses"),
     "misses.item": ("{branch} – {kpi}: {value} (kế hoạch {target})",
                     "{branch} – {kpi}: {value} (target {target})"),
-    "misses.sentence": ("Kỳ {period}: {count} chỉ tiêu chưa đạt kế hoạch; xa nhất là {items}.",
-                        "{period}: {count} indicators behind target; furthest behind: {items}."),
+    "misses.sentence": ("Kỳ {period}: {count} chỉ tiêu của các điện lực chưa đạt kế hoạch; xa nhất là {items}.",
+                        "{period}: {count} branch indicators behind target; furthest behind: {items}."),
     "misses.none": ("Kỳ {period}: mọi điện lực đều đạt kế hoạch.", "{period}: every branch is on target."),
     "misses.no_targets": ("Chưa có kế hoạch nào cho kỳ {period}.", "No targets are set for {period}."),
 

@@ -98,3 +98,25 @@ def test_a_pinned_version_still_kept_shows_its_own_numbers(tmp_path, monkeypatch
     value, infos = phone_card({"v": old.version})
     assert value == "100.00%"
     assert any(old.version in i.replace("\\", "") for i in infos), infos  # shown markdown-escaped
+
+
+def test_overview_sentence_counts_the_misses_and_names_the_worst(sample_env, sample_warehouse):
+    """The count and the worst miss, worked out in SQL from branch_month, kpis and target_month."""
+    con = warehouse.connect(sample_warehouse.path)
+    kpis = con.execute("select kpi, column_name, direction from kpis where direction is not null").fetchall()
+    gaps = []
+    for kpi, column, direction in kpis:
+        rows = con.execute(f"""
+            select b.branch_name, b.branch_code, bm.{column}, t.target
+            from branch_month bm join branches b using (branch_code)
+            join target_month t on t.kpi = $kpi and t.branch_code = bm.branch_code and t.period = bm.period
+            where bm.period = date '2020-08-01' and bm.{column} is not null""", {"kpi": kpi}).fetchall()
+        for name, code, value, target in rows:
+            gap = (target - value) / abs(target) if direction == "higher" else (value - target) / abs(target)
+            if target and gap > 0:
+                gaps.append((gap, name, kpi))
+    gaps.sort(reverse=True)
+    at = open_app({"from": "2019-09", "to": "2020-08", "lang": "en"})
+    sentence = at.markdown[0].value.replace("\\", "")
+    assert f"{len(gaps)} branch indicators behind target" in sentence
+    assert f"furthest behind: {gaps[0][1]}" in sentence
