@@ -95,7 +95,7 @@ def _money_scale(values: Sequence[Any], lang: str) -> tuple[float, str]:
 def _value_axis(unit: str, lang: str, scale_label: str | None = None) -> dict:
     """Axis settings for a KPI unit (the figure's separators localise the numbers)."""
     if unit == "share":
-        return dict(tickformat=".0%")
+        return dict(tickformat=".1~%")  # "97.5%" where ticks are close, "90%" where not
     if unit == "count":
         return dict(tickformat=",~r")
     if unit == "days":

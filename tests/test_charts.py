@@ -65,7 +65,7 @@ def test_trend_draws_one_line_per_branch(shares):
 def test_trend_speaks_the_language(shares, lang, separators, ticktext, hover):
     fig = trend(shares, y="app_share", lang=lang, unit="share", title="x")
     assert fig.layout.separators == separators
-    assert fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.yaxis.tickformat == ".1~%"
     assert fig.layout.xaxis.ticktext == ticktext
     assert fig.layout.xaxis.tickvals == ("2020-06-01", "2020-07-01", "2020-08-01")
     assert tuple(fig.data[0].customdata) == hover
@@ -167,7 +167,7 @@ def test_branch_bars_sorted_best_on_top_and_laggards_highlighted(one_period):
                                  charts.STATUS_COLORS["on_target"], charts.STATUS_COLORS["on_target"])
     assert bars.text == ("40,00%", "55,00%", "58,00%", "62,00%")
     assert [s.x0 for s in fig.layout.shapes] == [0.575]
-    assert fig.layout.xaxis.tickformat == ".0%"
+    assert fig.layout.xaxis.tickformat == ".1~%"
 
 
 def test_branch_bars_lower_is_better(one_period):
