@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from dashboard.formats import (fmt_kpi, fmt_number, fmt_percent, is_missing, month_tick_labels,
                                plotly_hover_month_format, plotly_separators, to_month)
+from dashboard import scorecard
 from dashboard.labels import t
 
 TEMPLATE = "plotly_white"
@@ -31,7 +32,6 @@ EVENT_COLOR = "#6b6b6b"
 STATUS_COLORS = {"on_target": "#2E7D32", "near": "#F9A825", "behind": "#C62828", None: "#4C78A8"}
 ONLINE_COLORS = ["#08519C", "#3182BD", "#6BAED6", "#2CA25F", "#66C2A4", "#99D8C9", "#9ECAE1"]
 OFFLINE_COLORS = ["#D94801", "#FD8D3C", "#FDAE6B", "#969696", "#BDBDBD"]
-NEAR_TOLERANCE = 0.05  # within 5% of the target (relative) counts as "near"
 ADOPTION_STAGES = (
     ("customers", "funnel.customers"),
     ("phone_customers", "funnel.phone"),
@@ -184,20 +184,13 @@ def add_events(fig: go.Figure, annotations: pd.DataFrame | None, lang: str, *,
 
 # ---------------------------------------------------------------- status
 
-def status_of(value: Any, target: Any, direction: str | None = "higher", *,
-              tolerance: float = NEAR_TOLERANCE) -> str | None:
-    """'on_target', 'near' (within `tolerance` of the target, relative) or 'behind'; None without a
-    value, a target or a direction. Label keys: f'status.{status}'."""
-    if is_missing(value) or is_missing(target) or direction not in ("higher", "lower"):
-        return None
-    value, target = float(value), float(target)
-    if direction == "higher":
-        if value >= target:
-            return "on_target"
-        return "near" if value >= target - abs(target) * tolerance else "behind"
-    if value <= target:
-        return "on_target"
-    return "near" if value <= target + abs(target) * tolerance else "behind"
+def status_of(value: Any, target: Any, direction: str | None = "higher") -> str | None:
+    """scorecard.status (the one red/amber/green rule) in the chart's words: 'on_target', 'near' or 'behind';
+    None without a value, a target or a direction. Label keys: f'status.{status}'."""
+    return _STATUS_NAMES.get(scorecard.status(value, target, direction))
+
+
+_STATUS_NAMES = {"green": "on_target", "amber": "near", "red": "behind"}
 
 
 # ---------------------------------------------------------------- trend

@@ -57,13 +57,14 @@ def status(value, target, direction) -> str | None:
     value, target = clean(value), clean(target)
     if value is None or target is None or direction not in ("higher", "lower"):
         return None
+    margin = abs(target) * AMBER_TOLERANCE
     if direction == "higher":
         if value >= target:
             return "green"
-        return "amber" if value >= target * (1 - AMBER_TOLERANCE) else "red"
+        return "amber" if value >= target - margin else "red"
     if value <= target:
         return "green"
-    return "amber" if value <= target * (1 + AMBER_TOLERANCE) else "red"
+    return "amber" if value <= target + margin else "red"
 
 
 def gap(value, target, direction) -> float | None:
