@@ -4,7 +4,12 @@ The generator writes exactly this, the build validates against it. See DESIGN.md
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# A published warehouse version id (DESIGN.md "Warehouse": kept versions, `v=` in links): its build time in UTC
+# and a microsecond suffix, e.g. 20201126T164023Z-0d6117. Sortable by build time.
+VERSION_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
 
 @dataclass(frozen=True)

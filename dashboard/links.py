@@ -15,7 +15,7 @@ Parsing rules, decided here:
 * from/to must be YYYY-MM and one of the available periods; from > to is swapped (with a notice).
   Defaults: to = the latest period, from = the earliest available period not more than 11 months
   before to (a 12-month window, shorter near the start of the data).
-* v must match warehouse.VERSION_RE and be a kept version (or the current one). A well-formed
+* v must match contract.VERSION_RE and be a kept version (or the current one). A well-formed
   version that is no longer kept gives the notice VERSION_NOT_KEPT (show it as the banner) and the
   current data; anything else gives "version_malformed".
 * Values quoted in notices are clipped to 40 characters, control and formatting characters
@@ -32,7 +32,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from dashboard.formats import to_month
 from dashboard.labels import DEFAULT_LANG, LANGS, t
-from dashboard.warehouse import VERSION_RE
+from dashboard.contract import VERSION_RE
 
 CMPS = ("prev_month", "prev_year", "target")
 DEFAULT_CMP = "prev_month"

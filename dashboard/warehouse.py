@@ -6,17 +6,16 @@ directory. The build is the only writer; it publishes by replacing CURRENT atomi
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from dashboard import config
+from dashboard.contract import VERSION_RE
 
 POINTER = "CURRENT"
 WAREHOUSE_SUBDIR = "warehouse"
-VERSION_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Shared fixtures: one session-wide build of the committed sample, and opt-in benchmarks."""
+"""Shared fixtures: one session-wide build of the committed sample. (Benchmarks are scripts in bench/.)"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,19 +10,6 @@ from dashboard.build import build
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_data" / "sample"
-
-
-def pytest_addoption(parser):
-    parser.addoption("--run-benchmarks", action="store_true", help="run the benchmarks (they print figures)")
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("--run-benchmarks"):
-        return
-    skip = pytest.mark.skip(reason="benchmark: run with --run-benchmarks")
-    for item in items:
-        if "benchmark" in item.keywords:
-            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

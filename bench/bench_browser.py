@@ -1,7 +1,7 @@
 """Benchmark (prints, never asserts): in Chromium, time from navigation to the overview fully rendered,
 against a bare Streamlit page with one metric measured in the same run (median of --runs fresh page loads).
 
-    .venv/bin/python tests/bench_browser.py --data-dir data
+    .venv/bin/python bench/bench_browser.py --data-dir data
 """
 from __future__ import annotations
 

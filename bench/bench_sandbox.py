@@ -1,4 +1,4 @@
-"""What the guarded SQL path costs over plain DuckDB: run by hand, `python tests/bench_sandbox.py [warehouse]`.
+"""What the guarded SQL path costs over plain DuckDB: run by hand, `python bench/bench_sandbox.py [warehouse]`.
 
 For a small query and a full scan of `bills`, prints the median of several runs for: a plain read-only
 connection kept open, a plain connection opened per query, and sandbox.run_sql (open + lock down + check +

@@ -1,9 +1,9 @@
 """Benchmark (prints, never asserts): generate + build at a size, against the floor measured in the same run:
 DuckDB loading the same Parquet files with a plain `create table … as select * from read_parquet(…)`.
 
-    .venv/bin/python tests/bench_build.py                    # default size (~290,000 customers)
-    .venv/bin/python tests/bench_build.py --scale 10         # ten times that (EVNCPC scale)
-    .venv/bin/python tests/bench_build.py --workdir /big/disk --keep
+    .venv/bin/python bench/bench_build.py                    # default size (~290,000 customers)
+    .venv/bin/python bench/bench_build.py --scale 10         # ten times that (EVNCPC scale)
+    .venv/bin/python bench/bench_build.py --workdir /big/disk --keep
 
 Each step runs in its own process, so its peak memory (max RSS) is its own.
 """

@@ -1,7 +1,7 @@
 """Benchmark (prints, never asserts): server time of each page's script, measured with AppTest.
 
-    .venv/bin/python tests/bench_pages.py --data-dir data            # a published data directory
-    .venv/bin/python tests/bench_pages.py --data-dir A --data-dir B  # compare two sizes in one run
+    .venv/bin/python bench/bench_pages.py --data-dir data            # a published data directory
+    .venv/bin/python bench/bench_pages.py --data-dir A --data-dir B  # compare two sizes in one run
 
 For each page: one warm-up run (fills the query cache, as a page someone already opened), then the median of
 --runs timed reruns. Pages read only small marts, so the figures should not grow with the number of customers.
