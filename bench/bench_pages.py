@@ -17,25 +17,25 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-PAGES = ["overview", "branch", "adoption", "metering", "payments", "services", "sql", "data"]
 PARAMS = {"branch": "PC08AA", "from": "2020-01", "to": "2020-08", "lang": "vi"}
 
 
 def page_times(data_dir: Path, runs: int) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import warehouse
+    from dashboard import registry, warehouse
 
     os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
     customers = warehouse.connect(warehouse.current(data_dir).path).execute(
         "select count(*) from customers").fetchall()[0][0]
     out = {}
-    for name in PAGES:
+    for spec in registry.PAGES:
+        name = spec.key
         at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
         for key, value in PARAMS.items():
             at.query_params[key] = value
         if name != "overview":
-            at.switch_page(f"views/{name}.py")
+            at.switch_page(spec.view)
         at.run()
         if at.exception:
             raise SystemExit(f"{name}: {at.exception[0].value}")
@@ -59,7 +59,7 @@ def main() -> None:
     if len(results) == 2:
         header += "     ratio"
     print(header)
-    for name in PAGES:
+    for name in results[0]:
         line = name.ljust(12) + "".join(f"{r[name]:>17.0f} ms" for r in results)
         if len(results) == 2:
             line += f"{results[1][name] / results[0][name]:>10.2f}"

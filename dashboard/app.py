@@ -6,12 +6,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit ru
 
 import streamlit as st  # noqa: E402
 
-from dashboard import auth, ui  # noqa: E402
+from dashboard import auth, registry, ui  # noqa: E402
 from dashboard.labels import t  # noqa: E402
 
 lang = ui.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon=":material/bolt:", layout="wide")
 auth.require_sign_in(lang)
-pages = [st.Page(view, title=t(label, lang), icon=icon, url_path=path or None, default=(key == "overview"))
-         for key, path, view, label, icon in ui.visible_pages(lang)]
+pages = [st.Page(spec.view, title=t(spec.label, lang), icon=spec.icon, url_path=spec.path or None,
+                 default=spec.key == registry.DEFAULT_PAGE) for spec in auth.visible_pages()]
 st.navigation(pages, position="hidden").run()

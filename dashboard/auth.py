@@ -8,11 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import config
+from dashboard import config, registry
 from dashboard.labels import t
 
-ROLES = ("viewer", "analyst", "admin")
-SQL_ROLES = ("analyst", "admin")
+ROLES = registry.ROLES
 
 
 def load_roles(path: str | Path | None = None) -> dict[str, str]:
@@ -63,8 +62,18 @@ def current_role() -> str:
     return role_for(getattr(st.user, "email", None), load_roles())
 
 
+def may_open(spec: registry.PageSpec) -> bool:
+    """Whether the visitor's role is among the page's roles (the registry says who may open what)."""
+    return current_role() in spec.roles
+
+
 def may_use_sql() -> bool:
-    return current_role() in SQL_ROLES
+    return may_open(registry.page("sql"))
+
+
+def visible_pages() -> list[registry.PageSpec]:
+    """The navigation: the pages the visitor may open."""
+    return registry.visible(current_role())
 
 
 def require_sign_in(lang: str) -> None:

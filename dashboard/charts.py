@@ -29,7 +29,7 @@ COLORWAY = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#
 COMPANY_COLOR = "#1a1a1a"
 TARGET_COLOR = "#B2182B"
 EVENT_COLOR = "#6b6b6b"
-STATUS_COLORS = {"on_target": "#2E7D32", "near": "#F9A825", "behind": "#C62828", None: "#4C78A8"}
+STATUS_COLORS = {"on_target": "#2E7D32", "near": "#F9A825", "behind": "#C62828", None: "#4C78A8"}  # scorecard.STATUSES
 ONLINE_COLORS = ["#08519C", "#3182BD", "#6BAED6", "#2CA25F", "#66C2A4", "#99D8C9", "#9ECAE1"]
 OFFLINE_COLORS = ["#D94801", "#FD8D3C", "#FDAE6B", "#969696", "#BDBDBD"]
 ADOPTION_STAGES = (
@@ -182,17 +182,6 @@ def add_events(fig: go.Figure, annotations: pd.DataFrame | None, lang: str, *,
     return fig
 
 
-# ---------------------------------------------------------------- status
-
-def status_of(value: Any, target: Any, direction: str | None = "higher") -> str | None:
-    """scorecard.status (the one red/amber/green rule) in the chart's words: 'on_target', 'near' or 'behind';
-    None without a value, a target or a direction. Label keys: f'status.{status}'."""
-    return _STATUS_NAMES.get(scorecard.status(value, target, direction))
-
-
-_STATUS_NAMES = {"green": "on_target", "amber": "near", "red": "behind"}
-
-
 # ---------------------------------------------------------------- trend
 
 def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str | None = None,
@@ -286,7 +275,7 @@ def branch_bars(df: pd.DataFrame | None, *, value: str, lang: str, unit: str, ti
     # plotly draws the first category at the bottom: put the best last
     data = data.sort_values(value, ascending=direction != "lower", na_position="first", kind="stable")
     targets = [None if is_missing(tg) else float(tg) for tg in (_target_for(target, c) for c in data[code])]
-    statuses = [status_of(v, tg, direction) for v, tg in zip(data[value], targets)]
+    statuses = [scorecard.status(v, tg, direction) for v, tg in zip(data[value], targets)]
     labels = [_text(s) for s in data["_label"]]
     scale, scale_label = _money_scale(list(data[value]), lang) if unit == "vnd" else (1.0, None)
     texts = _hover(unit, lang, data[value])
@@ -543,3 +532,57 @@ def image_config(kpi: str, branch: Any = None, period: Any = None) -> dict:
         "toImageButtonOptions": {"format": "png", "filename": image_filename(kpi, branch, period),
                                  "scale": 2},
     }
+
+
+# ---------------------------------------------------------------- the pages' touches
+
+
+def company_line(company: pd.DataFrame, col: str, unit: str, branches: int) -> pd.DataFrame:
+    """The company's series for a trend beside branches. A count (customers, app users, backlog) is shown as the
+    company's average per branch: the company total would dwarf every branch line on the same axis."""
+    line = company[["period", col]]
+    if unit == "count":
+        line = line.assign(**{col: line[col].astype("float64") / max(branches, 1)})
+    return line
+
+
+def compact(fig: go.Figure, max_ticks: int = 4, label_chars: int = 24) -> go.Figure:
+    """For a narrow chart: fewer month labels (the latest kept), and event labels clipped to a few words with
+    the full text on hover, so neither overlaps."""
+    axis = fig.layout.xaxis
+    vals, text = list(axis.tickvals or ()), list(axis.ticktext or ())
+    if len(vals) > max_ticks:
+        step = -(-len(vals) // max_ticks)
+        keep = list(range(len(vals) - 1, -1, -step))[::-1]
+        fig.update_xaxes(tickvals=[vals[i] for i in keep], ticktext=[text[i] for i in keep])
+    if max_ticks <= 4:  # few enough to stand upright even on a phone
+        fig.update_xaxes(tickangle=0)
+    for note in fig.layout.annotations or ():
+        full = html.unescape(note.text or "")
+        if note.name == "event" and len(full) > label_chars:
+            note.hovertext = note.text
+            note.text = html.escape(full[:label_chars - 1].rstrip() + "…", quote=False)
+    return fig
+
+
+KINDS = ("trend", "branch_bars", "adoption_funnel", "estimate_error_hist", "estimate_bias", "channel_mix",
+         "request_channels", "days_to_complete")
+
+
+def build(kind: str, *, lang: str, max_ticks: int | None = None, company_is_average: bool = False,
+          height: int | None = None, **kwargs) -> go.Figure:
+    """`<kind>(lang=lang, **kwargs)` (one of KINDS), then the page's touches: month labels thinned by compact,
+    the company line renamed when it is an average per branch, a fixed height."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown chart {kind!r}: expected one of {', '.join(KINDS)}")
+    fig = globals()[kind](lang=lang, **kwargs)
+    if company_is_average:
+        company = html.escape(t("chart.company", lang), quote=False)
+        for trace in fig.data:
+            if trace.name == company:
+                trace.name = html.escape(t("chart.company_avg", lang), quote=False)
+    if max_ticks:
+        compact(fig, max_ticks)
+    if height:
+        fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10))
+    return fig

@@ -175,6 +175,18 @@ def fmt_kpi(value: Any, unit: str, lang: str) -> str:
     raise ValueError(f"unknown KPI unit {unit!r}: expected one of {UNITS} (see queries/models/kpis.sql)")
 
 
+def fmt_rank(rank: Any, ranked: Any, lang: str) -> str:
+    """'3/9': the rank among the branches that have a value; an en dash when there is none."""
+    if is_missing(rank) or not ranked:
+        return MISSING
+    return f"{fmt_number(rank, lang)}/{fmt_number(ranked, lang)}"
+
+
+def is_unchanged(delta_text: str | None) -> bool:
+    """A formatted change that rounds to zero ('0,0 điểm %', '0'): shown without an arrow or a colour."""
+    return delta_text is not None and not delta_text.startswith(("+", "-", "−"))
+
+
 def fmt_delta(delta: Any, unit: str, lang: str) -> str:
     """A signed change of a KPI for st.metric's delta: shares in percentage points, others in their unit."""
     if unit == "share":

@@ -32,12 +32,13 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from dashboard.formats import to_month
 from dashboard.labels import DEFAULT_LANG, LANGS, t
+from dashboard import registry
 from dashboard.contract import VERSION_RE
 
 CMPS = ("prev_month", "prev_year", "target")
 DEFAULT_CMP = "prev_month"
 SHARED_KEYS = ("branch", "from", "to", "cmp", "lang", "v")
-PAGE_PATHS = ("/", "/branch", "/adoption", "/metering", "/payments", "/services", "/sql", "/data")
+PAGE_PATHS = registry.PATHS
 WINDOW_MONTHS = 12
 
 VERSION_NOT_KEPT = "banner.version_not_kept"  # Notice.key meaning: show the old-version banner
@@ -375,3 +376,21 @@ def page_url(base_url: str, page_path: str, state: ViewState, *, defaults_omitte
     full_path = base.path.rstrip("/") + path
     return urlunsplit((base.scheme, base.netloc, full_path,
                        query_string(state, defaults_omitted=defaults_omitted), ""))
+
+
+def restrict(state: ViewState, choices: Mapping[str, Collection[str]]) -> tuple[ViewState, list[Notice]]:
+    """Page parameters checked against the values the page can show (`kpi` against the family's KPIs, `q`
+    against the query files): a value not among them, or a parameter given more than once, is dropped with
+    a notice, and the page shows its default. Parameters without an entry in `choices` pass as they are."""
+    p = _Parser({})
+    drop: dict[str, None] = {}
+    for name, allowed in choices.items():
+        values = state.extra_all(name)
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) > 1:
+            p.notice("notice.repeated", name, param=name, count=len(values))
+            drop[name] = None
+        elif distinct and distinct[0] not in allowed:
+            p.notice("notice.extra_invalid", name, param=name, value=shown(distinct[0]))
+            drop[name] = None
+    return (state.with_extras(**drop) if drop else state), p.notices

@@ -1,5 +1,7 @@
 """KPI scorecards: the value for a period, its comparison (previous period, same period last year, target),
-the red/amber/green state against the target in force, and the biggest misses. Pure pandas, no Streamlit."""
+the state against the target in force (on target, near it, behind it: green, amber, red on screen), ranks among
+the branches, the biggest misses, and the target lines of a scope. Pure pandas, no Streamlit: the pages and the
+PDF pack call the same functions."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +10,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from dashboard.formats import MISSING
+from dashboard.labels import t
+
 COMPARISONS = ("prev_month", "prev_year", "target")
-# Within this relative distance of the target a KPI is amber rather than red.
+# Within this relative distance of the target a KPI is near it (amber) rather than behind it (red).
 AMBER_TOLERANCE = 0.05
+# The one status vocabulary; label keys are f"status.{status}" (labels.py), colours live with the drawing.
+STATUSES = ("on_target", "near", "behind")
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,7 @@ class Card:
     reference: float | None  # the value compared against
     delta: float | None  # value - reference
     target: float | None
-    status: str | None  # green, amber, red; None without a target or a value
+    status: str | None  # one of STATUSES; None without a target or a value
     spark: list[float] = field(default_factory=list)
 
 
@@ -53,18 +60,26 @@ def clean(x) -> float | None:
 
 
 def status(value, target, direction) -> str | None:
-    """green when the target is met, amber within AMBER_TOLERANCE (relative) of it, red beyond."""
+    """on_target when the target is met, near within AMBER_TOLERANCE (relative) of it, behind beyond; None
+    without a value, a target or a direction."""
     value, target = clean(value), clean(target)
     if value is None or target is None or direction not in ("higher", "lower"):
         return None
     margin = abs(target) * AMBER_TOLERANCE
     if direction == "higher":
         if value >= target:
-            return "green"
-        return "amber" if value >= target - margin else "red"
+            return "on_target"
+        return "near" if value >= target - margin else "behind"
     if value <= target:
-        return "green"
-    return "amber" if value <= target + margin else "red"
+        return "on_target"
+    return "near" if value <= target + margin else "behind"
+
+
+def status_text(state: str | None, target, lang: str) -> str:
+    """The status in words; without a target 'no target'; with a target but no value an en dash."""
+    if state in STATUSES:
+        return t(f"status.{state}", lang)
+    return t("status.no_target", lang) if is_missing(target) else MISSING
 
 
 def gap(value, target, direction) -> float | None:
@@ -171,3 +186,73 @@ def rank(branch_rows: pd.DataFrame, column: str, direction: str | None, period: 
         return {}
     ranks = rows[column].rank(ascending=(direction == "lower"), method="min").astype(int)
     return dict(zip(rows["branch_code"], ranks))
+
+
+# ---------------------------------------------------------------- a scope's rows and target lines
+# A scope is the chosen branches: an empty tuple is the whole company.
+
+
+def comparison_rows(rows: pd.DataFrame, kpi: dict, targets: pd.DataFrame, period: dt.date,
+                    branch_names: dict[str, str]) -> pd.DataFrame:
+    """One row per branch in `rows` (branch_month rows) at `period` for one KPI (a kpis row): value, target,
+    status, rank (1 = best, among the branches with a value), best first."""
+    col = kpi["column_name"]
+    rows = rows[rows["period"].map(_period_key) == period]
+    ranks = rank(rows, col, kpi["direction"], period)
+    lookups = _lookups(targets, rows["branch_code"], period)
+    out = []
+    for r in rows.to_dict("records"):
+        target = lookups[r["branch_code"]].get((kpi["kpi"], period))
+        out.append({"branch_code": r["branch_code"], "branch_name": branch_names.get(r["branch_code"]),
+                    "period": period, "kpi": kpi["kpi"], "value": clean(r[col]), "target": target,
+                    "status": status(r[col], target, kpi["direction"]),
+                    "rank": ranks.get(r["branch_code"]), "ranked": len(ranks)})
+    frame = pd.DataFrame(out, columns=["branch_code", "branch_name", "period", "kpi", "value", "target",
+                                       "status", "rank", "ranked"])
+    return frame.sort_values(["rank", "branch_code"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+def rank_rows(kpis: pd.DataFrame, rows: pd.DataFrame, company: pd.DataFrame, targets: pd.DataFrame,
+              branch_code: str, period: dt.date, lang: str) -> pd.DataFrame:
+    """One row per KPI for one branch at `period`: its value, the company's, its rank among the branches in
+    `rows` (branch_month rows of every branch), the target in force and the status."""
+    rows = rows[rows["period"].map(_period_key) == period]
+    company = company[company["period"].map(_period_key) == period]
+    own = rows[rows["branch_code"] == branch_code]
+    tmap = target_lookup(targets, branch_code)
+    label_col = "label_vi" if lang == "vi" else "label_en"
+    out = []
+    for k in kpis.to_dict("records"):
+        col = k["column_name"]
+        ranks = rank(rows, col, k["direction"], period)
+        target = tmap.get((k["kpi"], period))
+        value = clean(own[col].iloc[0]) if len(own) else None
+        out.append({"kpi": k["kpi"], "family": k["family"], "label": k[label_col], "unit": k["unit"],
+                    "value": value, "company": clean(company[col].iloc[0]) if len(company) else None,
+                    "rank": ranks.get(branch_code), "ranked": len(ranks), "target": target,
+                    "status": status(value, target, k["direction"])})
+    return pd.DataFrame(out, columns=["kpi", "family", "label", "unit", "value", "company", "rank", "ranked",
+                                      "target", "status"])
+
+
+def trend_targets(targets: pd.DataFrame, kpi: str, branches: tuple[str, ...]) -> pd.DataFrame:
+    """The target line(s) for a trend of the scope: the company's for the whole company; the chosen branches'
+    (one line when they share it, one per branch, with branch_code, otherwise)."""
+    tg = targets[targets["kpi"] == kpi]
+    if not branches:
+        return tg[tg["branch_code"].isna()][["period", "target"]]
+    tg = tg[tg["branch_code"].isin(branches)]
+    if tg.empty or tg.groupby("period")["target"].nunique().max() <= 1:
+        return tg.drop_duplicates("period")[["period", "target"]]
+    return tg[["branch_code", "period", "target"]]
+
+
+def scope_target(targets: pd.DataFrame, kpi: str, branches: tuple[str, ...]) -> pd.DataFrame:
+    """The target of a scope summed as one line: the company's, or one branch's; several branches summed
+    have none (an empty frame)."""
+    tg = targets[targets["kpi"] == kpi]
+    if not branches:
+        return tg[tg["branch_code"].isna()][["period", "target"]]
+    if len(branches) == 1:
+        return tg[tg["branch_code"] == branches[0]][["period", "target"]]
+    return tg.iloc[0:0][["period", "target"]]

@@ -9,31 +9,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, formats, links, queries, warehouse
+from dashboard import auth, charts, formats, links, queries, registry, scorecard, warehouse
 from dashboard.labels import escape_markdown, t
 
-# key, url path (the contract), view file, label key, icon
-PAGES = [
-    ("overview", "", "views/overview.py", "page.overview", ":material/dashboard:"),
-    ("branch", "branch", "views/branch.py", "page.branch", ":material/location_city:"),
-    ("adoption", "adoption", "views/adoption.py", "page.adoption", ":material/smartphone:"),
-    ("metering", "metering", "views/metering.py", "page.metering", ":material/speed:"),
-    ("payments", "payments", "views/payments.py", "page.payments", ":material/payments:"),
-    ("services", "services", "views/services.py", "page.services", ":material/support_agent:"),
-    ("sql", "sql", "views/sql.py", "page.sql", ":material/terminal:"),
-    ("data", "data", "views/data.py", "page.data", ":material/database:"),
-]
-STATUS_LABEL = {"green": "status.on_target", "amber": "status.near", "red": "status.behind"}
-STATUS_BADGE = {"green": "green", "amber": "orange", "red": "red"}
-STATUS_CELL = {"green": "background-color: #d8f0dc", "amber": "background-color: #fff0c2",
-               "red": "background-color: #f9d6d5"}
+# How a status (scorecard.STATUSES) looks on screen: badge colour and table cell.
+STATUS_BADGE = {"on_target": "green", "near": "orange", "behind": "red"}
+STATUS_CELL = {"on_target": "background-color: #d8f0dc", "near": "background-color: #fff0c2",
+               "behind": "background-color: #f9d6d5"}
 
 
 # ---------------------------------------------------------------- warehouse and queries
@@ -61,6 +50,10 @@ class Page:
     current_version: str
     branch_names: dict[str, str]
     periods: list[dt.date]
+
+    @property
+    def spec(self) -> registry.PageSpec:
+        return registry.page(self.key)
 
     def t(self, key: str, **kwargs) -> str:
         return t(key, self.lang, **kwargs)
@@ -126,41 +119,61 @@ def ensure_published() -> warehouse.Published:
     return published
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _reference(path: str) -> tuple[dict[str, str], list[dt.date], dict]:
-    con = connection(path)
-    names = dict(con.cursor().execute("select branch_code, branch_name from branches order by 1").fetchall())
-    periods = [r[0] for r in con.cursor().execute("select period from company_month order by 1").fetchall()]
-    cur = con.cursor().execute("select * from data_version")
-    info = dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
-    return names, periods, info
+def reference(path: str) -> tuple[dict[str, str], list[dt.date], dict]:
+    """Branch names, the periods with data and the data_version row of a warehouse, from their query files."""
+    branches = _cached(path, "branch_list", queries.load("branch_list").digest, {})
+    periods = _cached(path, "available_periods", queries.load("available_periods").digest, {})
+    info = _cached(path, "data_version_info", queries.load("data_version_info").digest, {})
+    names = dict(zip(branches["branch_code"], branches["branch_name"]))
+    return names, [formats.to_month(p) for p in periods["period"]], info.iloc[0].to_dict()
 
 
 # ---------------------------------------------------------------- the page: state from the URL
 
 
-def page(key: str, extra_keys: tuple[str, ...] = (), title: bool = True) -> Page:
-    """Read the view from the URL, draw the sidebar and notices, and return what the view needs."""
+def page(key: str, title: bool = True) -> Page:
+    """Read the view from the URL (the page's own parameters as the registry declares them), draw the sidebar,
+    title and notices, and return what the view needs. A role that may not open the page stops here."""
+    spec = registry.page(key)
     published = ensure_published()
-    names, periods, _ = _reference(str(published.path))
-    raw = _params()
-    state, notices = links.parse(raw, branch_codes=list(names), periods=periods,
+    names, periods, _ = reference(str(published.path))
+    state, notices = links.parse(_params(), branch_codes=list(names), periods=periods,
                                  kept_versions=warehouse.kept_versions(), current_version=published.version,
-                                 extra_keys=extra_keys)
+                                 extra_keys=spec.params)
     path, version = published.path, published.version
     if state.v and state.v != published.version:
         pinned = warehouse.version_path(state.v)
         if pinned:
             path, version = pinned, state.v
-    if notices:
-        # a cleaned URL: write back what is shown, so a copied link carries no garbage
-        st.query_params.from_dict(links.to_query(state))
     ctx = Page(key, state, state.lang, path, version, published.version, names, periods)
+    state, wrong = links.restrict(state, page_choices(ctx))
+    ctx = replace(ctx, state=state)
+    if notices or wrong:
+        _write(state)  # a cleaned URL: a copied link carries only what is shown
     sidebar(ctx)
     if title:
-        st.title(ctx.t(dict((p[0], p[3]) for p in PAGES)[key]))
-    show_notices(ctx, notices)
+        st.title(ctx.t(spec.label))
+    show_notices(ctx, [*notices, *wrong])
+    if not auth.may_open(spec):
+        st.error(ctx.t("auth.forbidden"))
+        st.stop()
     return ctx
+
+
+def page_choices(ctx: Page) -> dict[str, list[str]]:
+    """The values each page parameter may take, where they are known: `kpi` the page family's KPIs, `q` the
+    query files. A catalogue that cannot be read leaves the value to the page (whose tile then shows the error)."""
+    choices: dict[str, list[str]] = {}
+    if registry.KPI_PARAM in ctx.spec.params and ctx.spec.family:
+        try:
+            kpis = kpi_catalog(ctx)
+        except queries.QueryError:
+            pass
+        else:
+            choices[registry.KPI_PARAM] = list(kpis.loc[kpis["family"] == ctx.spec.family, "kpi"])
+    if "q" in ctx.spec.params:
+        choices["q"] = queries.names()
+    return choices
 
 
 def show_notices(ctx: Page, notices: list[links.Notice]) -> None:
@@ -176,11 +189,20 @@ def show_notices(ctx: Page, notices: list[links.Notice]) -> None:
                 icon=":material/push_pin:")
 
 
-def write_state(ctx: Page, **changes) -> None:
-    """Put a changed view in the URL (the source of truth)."""
-    from dataclasses import replace
+_STATE_FIELDS = frozenset(f.name for f in fields(links.ViewState))
 
-    st.query_params.from_dict(links.to_query(replace(ctx.state, **changes)))
+
+def write_state(ctx: Page, **changes) -> None:
+    """Put a changed view in the URL (the source of truth): shared fields of links.ViewState by name
+    (branches=, period_from=, cmp=, …), anything else a page parameter (kpi=, sql=; None removes it).
+    The only place that writes st.query_params."""
+    shared = {k: v for k, v in changes.items() if k in _STATE_FIELDS}
+    extras = {k: v for k, v in changes.items() if k not in _STATE_FIELDS}
+    _write(replace(ctx.state, **shared).with_extras(**extras))
+
+
+def _write(state: links.ViewState) -> None:
+    st.query_params.from_dict(links.to_query(state))
 
 
 def _on_control(ctx: Page, keys: dict[str, str]) -> None:
@@ -225,14 +247,11 @@ def sidebar(ctx: Page) -> None:
             auth.account_box(ctx.lang)
 
 
-def visible_pages(lang: str) -> list[tuple]:
-    return [p for p in PAGES if p[0] != "sql" or auth.may_use_sql()]
-
-
 def navigation(ctx: Page) -> None:
     query = links.to_query(ctx.state.shared().pinned(ctx.state.v))
-    for key, _, view, label, icon in visible_pages(ctx.lang):
-        st.page_link(view, label=ctx.t(label), icon=icon, query_params=query, disabled=key == ctx.key)
+    for spec in auth.visible_pages():
+        st.page_link(spec.view, label=ctx.t(spec.label), icon=spec.icon, query_params=query,
+                     disabled=spec.key == ctx.key)
 
 
 def share_link(ctx: Page) -> str:
@@ -241,12 +260,11 @@ def share_link(ctx: Page) -> str:
     except Exception:  # noqa: BLE001
         base = ""
     base = base or "http://localhost:8501"
-    path = dict((p[0], p[1]) for p in PAGES)[ctx.key]
-    return links.page_url(base, "/" + path, ctx.state.pinned(ctx.version))
+    return links.page_url(base, ctx.spec.url_path, ctx.state.pinned(ctx.version))
 
 
 def footer(ctx: Page) -> None:
-    _, _, info = _reference(str(ctx.path))
+    _, _, info = reference(str(ctx.path))
     st.divider()
     built_at = formats.fmt_datetime(formats.as_utc(info["built_at"]), ctx.lang)
     st.caption(ctx.t("footer.line", version=ctx.version, built_at=built_at,
@@ -282,6 +300,38 @@ def guarded(ctx: Page, draw: Callable[[], Any]) -> None:
                  icon=":material/error:")
 
 
+def kpi_card(ctx: Page, card: scorecard.Card, help: str | None = None) -> None:
+    """One KPI card, the same on every page: value, change against the link's comparison (no arrow and no
+    colour when it rounds to zero), a sparkline, and the state against the target inside the card."""
+    delta = None if card.delta is None else formats.fmt_delta(card.delta, card.unit, ctx.lang)
+    unchanged = formats.is_unchanged(delta)
+    with st.container(border=True, height="stretch"):
+        st.metric(card.label, formats.fmt_kpi(card.value, card.unit, ctx.lang), delta=delta,
+                  delta_color="off" if unchanged else {"higher": "normal", "lower": "inverse"}.get(card.direction,
+                                                                                                   "off"),
+                  delta_arrow="off" if unchanged else "auto",
+                  delta_description=None if delta is None else ctx.t(f"cmp.{ctx.state.cmp}"),
+                  chart_data=card.spark or None, help=help)
+        if card.status:
+            target = formats.fmt_kpi(card.target, card.unit, ctx.lang)
+            st.badge(f"{ctx.t(f'status.{card.status}')} · {ctx.t('metric.target_value', target=target)}",
+                     color=STATUS_BADGE[card.status])
+
+
+def card_grid(ctx: Page, cards: list[scorecard.Card], descriptions: dict[str, str], per_row: int) -> None:
+    """Cards row by row, so a phone stacks them in reading order."""
+    for start in range(0, len(cards), per_row):
+        for col, card in zip(st.columns(per_row), cards[start:start + per_row]):
+            with col:
+                kpi_card(ctx, card, descriptions.get(card.kpi))
+
+
+def status_table(df: pd.DataFrame, states: list, status_col: str):
+    """A table whose status column is coloured by state (the rest plain)."""
+    return df.style.apply(lambda c: [STATUS_CELL.get(s, "") if c.name == status_col else "" for s in states],
+                          axis=0)
+
+
 def chart(ctx: Page, fig, kpi: str, key: str, branch: str | None = None) -> None:
     """A Plotly figure whose image download is named for what and when."""
     config = charts.image_config(kpi, branch if branch is not None else ctx.branch_part(), ctx.state.period_to)
@@ -312,6 +362,16 @@ def downloads(ctx: Page, df: pd.DataFrame, basename: str, key: str) -> None:
 
 def kpi_catalog(ctx: Page) -> pd.DataFrame:
     return ctx.query("kpi_catalog")
+
+
+def kpi_label(ctx: Page, k: dict) -> str:
+    return k["label_vi"] if ctx.lang == "vi" else k["label_en"]
+
+
+# Kept between reruns and sessions (a meeting opens the same link many times): building a Plotly figure costs
+# 20-50 ms, most of a page's server time. Keyed by the arguments' content (Streamlit hashes the DataFrames), so new
+# data or an edited query misses. The figure is shared: nothing may change it after it is returned.
+figure = st.cache_resource(show_spinner=False, max_entries=1024, ttl=3600)(charts.build)
 
 
 def events(ctx: Page, frm: dt.date | None = None) -> pd.DataFrame:

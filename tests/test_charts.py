@@ -8,9 +8,10 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import charts
+from dashboard.labels import t
 from dashboard.charts import (adoption_funnel, branch_bars, channel_mix, days_to_complete,
                               estimate_bias, estimate_error_hist, image_config, image_filename,
-                              request_channels, sparkline_values, status_of, trend)
+                              request_channels, sparkline_values, trend)
 
 MONTHS = [date(2020, m, 1) for m in (6, 7, 8)]
 
@@ -198,22 +199,6 @@ def test_branch_bars_without_target_are_neutral(one_period):
 def test_branch_bars_empty(one_period):
     assert _empty_message(branch_bars(one_period.iloc[0:0], value="online_customer_share", lang="en",
                                       unit="share", title="x")) == "No rows for these filters"
-
-
-@pytest.mark.parametrize("value, target, direction, expected", [
-    (0.80, 0.75, "higher", "on_target"),
-    (0.75, 0.75, "higher", "on_target"),
-    (0.72, 0.75, "higher", "near"),      # within 5% of the target
-    (0.70, 0.75, "higher", "behind"),
-    (0.019, 0.02, "lower", "on_target"),
-    (0.0205, 0.02, "lower", "near"),
-    (0.03, 0.02, "lower", "behind"),
-    (None, 0.75, "higher", None),
-    (0.8, None, "higher", None),
-    (0.8, 0.75, None, None),
-])
-def test_status_of(value, target, direction, expected):
-    assert status_of(value, target, direction) == expected
 
 
 def test_sparkline_values_in_period_order_without_gaps():
@@ -424,3 +409,36 @@ def test_every_chart_is_a_serialisable_figure_with_the_right_separators(lang, em
         assert fig.layout.separators == (",." if lang == "vi" else ".,")
         assert fig.layout.template.layout.paper_bgcolor is not None
         fig.to_json()
+
+
+# ---------------------------------------------------------------- the pages' touches
+
+
+def test_company_line_is_an_average_per_branch_for_counts(company):
+    counts = pd.DataFrame({"period": MONTHS, "app_customers": [900, 990, 1080]})
+    assert list(charts.company_line(counts, "app_customers", "count", 9)["app_customers"]) == [100, 110, 120]
+    assert list(charts.company_line(company, "app_share", "share", 9)["app_share"]) == [0.04, 0.045, 0.047]
+
+
+def test_compact_keeps_the_latest_month_and_clips_event_labels():
+    months = [date(2019, m, 1) for m in range(1, 13)] + [date(2020, m, 1) for m in range(1, 13)]
+    df = pd.DataFrame({"period": months, "branch_code": "PC08AA", "v": [0.1] * 24})
+    notes = pd.DataFrame({"period": [date(2020, 4, 1)], "text": ["Giãn cách xã hội toàn tỉnh theo Chỉ thị 16"]})
+    fig = charts.compact(trend(df, y="v", lang="vi", unit="share", annotations=notes), max_ticks=4)
+    ticks = list(fig.layout.xaxis.tickvals)
+    assert len(ticks) <= 4 and pd.Timestamp(ticks[-1]) == pd.Timestamp(months[-1])
+    [note] = [a for a in fig.layout.annotations if a.name == "event"]
+    assert len(note.text) <= 24 and note.text.endswith("…") and "Chỉ thị 16" in note.hovertext
+
+
+def test_build_renames_the_company_average_and_sets_the_height(shares, company):
+    fig = charts.build("trend", lang="en", company_is_average=True, height=340, df=shares, y="app_share",
+                       unit="share", company=company)
+    names = [tr.name for tr in fig.data]
+    assert t("chart.company_avg", "en") in names and t("chart.company", "en") not in names
+    assert fig.layout.height == 340
+
+
+def test_build_refuses_an_unknown_chart():
+    with pytest.raises(ValueError, match="unknown chart 'pie'"):
+        charts.build("pie", lang="vi")

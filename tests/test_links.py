@@ -357,3 +357,33 @@ def test_the_link_modules_do_not_import_streamlit():
     code = ("import sys, dashboard.links, dashboard.charts, dashboard.formats, dashboard.labels; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+# ---------------------------------------------------------------- page parameters through the registry
+
+KPIS = ["app_share", "email_coverage"]
+
+
+@pytest.mark.parametrize("kpi, notice", [
+    ("zzz", "notice.extra_invalid"), ("<script>", "notice.extra_invalid"), ("remote_read_rate", "notice.extra_invalid"),
+    (("app_share", "email_coverage"), "notice.repeated"),
+])
+def test_restrict_drops_a_page_parameter_the_page_cannot_show(kpi, notice):
+    state = DEFAULT.with_extras(kpi=kpi, other="kept")
+    cleaned, notices = links.restrict(state, {"kpi": KPIS})
+    assert [n.key for n in notices] == [notice] and notices[0].param == "kpi"
+    assert cleaned.extra("kpi") is None and cleaned.extra("other") == "kept"
+
+
+@pytest.mark.parametrize("kpi", ["app_share", ("email_coverage", "email_coverage"), None])
+def test_restrict_keeps_a_value_the_page_can_show(kpi):
+    state = DEFAULT.with_extras(kpi=kpi) if kpi else DEFAULT
+    cleaned, notices = links.restrict(state, {"kpi": KPIS})
+    assert notices == [] and cleaned.extra("kpi") == (kpi if isinstance(kpi, str) else kpi and kpi[0])
+
+
+def test_page_paths_come_from_the_registry():
+    from dashboard import registry
+
+    assert links.PAGE_PATHS == tuple(p.url_path for p in registry.PAGES)
+    assert links.PAGE_PATHS[0] == "/" and len(set(links.PAGE_PATHS)) == len(links.PAGE_PATHS)

@@ -18,9 +18,9 @@ KPIS = pd.DataFrame([
 
 
 @pytest.mark.parametrize("value,target,direction,expected", [
-    (0.90, 0.80, "higher", "green"), (0.80, 0.80, "higher", "green"), (0.77, 0.80, "higher", "amber"),
-    (0.75, 0.80, "higher", "red"), (0.01, 0.02, "lower", "green"), (0.0205, 0.02, "lower", "amber"),
-    (0.03, 0.02, "lower", "red"), (None, 0.8, "higher", None), (0.5, None, "higher", None),
+    (0.90, 0.80, "higher", "on_target"), (0.80, 0.80, "higher", "on_target"), (0.77, 0.80, "higher", "near"),
+    (0.75, 0.80, "higher", "behind"), (0.01, 0.02, "lower", "on_target"), (0.0205, 0.02, "lower", "near"),
+    (0.03, 0.02, "lower", "behind"), (0.72, 0.75, "higher", "near"), (None, 0.8, "higher", None), (0.5, None, "higher", None),
     (float("nan"), 0.8, "higher", None), (0.5, 0.8, None, None),
 ])
 def test_status(value, target, direction, expected):
@@ -49,7 +49,7 @@ def test_cards_compare_with_previous_period_last_year_and_target():
     assert rr.value == pytest.approx(0.69) and rr.reference == pytest.approx(0.68) and rr.delta == pytest.approx(0.01)
     assert by["prev_year"]["remote_read_rate"].reference == pytest.approx(0.57)  # 2019-08
     assert by["target"]["remote_read_rate"].reference == 0.8
-    assert rr.status == "red" and by["prev_month"]["estimated_bill_rate"].status == "green"
+    assert rr.status == "behind" and by["prev_month"]["estimated_bill_rate"].status == "on_target"
     assert by["prev_month"]["customers"].status is None
     assert len(rr.spark) == 12 and rr.spark[-1] == pytest.approx(0.69)
     assert rr.label == "Tỷ lệ ghi chỉ số từ xa"
@@ -78,7 +78,7 @@ def test_biggest_misses_use_branch_targets_and_relative_gaps():
 def test_branch_matrix_states():
     values, states = scorecard.branch_matrix(KPIS, branches(), TARGETS, D(2020, 8, 1), "en")
     assert list(values.index) == ["PC08AA", "PC08BB", "PC08CC"]
-    assert list(states["Remote-read rate"]) == ["red", "green", "amber"]
+    assert list(states["Remote-read rate"]) == ["behind", "on_target", "near"]
     assert values.loc["PC08BB", "Customers"] == 20
 
 
@@ -90,3 +90,89 @@ def test_rank_best_first_by_direction():
 def test_month_shift():
     assert scorecard.month_shift(D(2020, 1, 1), -1) == D(2019, 12, 1)
     assert scorecard.month_shift(D(2020, 8, 1), -12) == D(2019, 8, 1)
+
+
+# ---------------------------------------------------------------- a scope's rows and target lines
+
+NAMES = {"PC08AA": "Điện lực Tuy Hòa", "PC08BB": "Điện lực Sông Cầu", "PC08CC": "Điện lực Đông Hòa"}
+REMOTE = KPIS.iloc[0].to_dict()
+
+
+def test_comparison_rows_rank_target_and_state_per_branch():
+    data = scorecard.comparison_rows(branches(), REMOTE, TARGETS, D(2020, 8, 1), NAMES)
+    assert list(data["branch_code"]) == ["PC08CC", "PC08AA", "PC08BB"]  # best first
+    assert list(data["rank"]) == [1, 2, 3] and set(data["ranked"]) == {3}
+    assert list(data["target"]) == [0.8, 0.8, 0.5]  # BB has its own target
+    assert list(data["status"]) == ["near", "behind", "on_target"]
+    assert list(data["branch_name"]) == [NAMES["PC08CC"], NAMES["PC08AA"], NAMES["PC08BB"]]
+
+
+def test_comparison_rows_put_branches_without_a_value_last():
+    rows = branches()
+    rows.loc[rows["branch_code"] == "PC08CC", "remote_read_rate"] = None
+    data = scorecard.comparison_rows(rows, REMOTE, TARGETS, D(2020, 8, 1), NAMES)
+    assert list(data["branch_code"]) == ["PC08AA", "PC08BB", "PC08CC"]
+    assert data["rank"].iloc[-1] is None or pd.isna(data["rank"].iloc[-1])
+    assert set(data["ranked"]) == {2} and pd.isna(data["status"].iloc[-1])
+
+
+def test_rank_rows_for_one_branch_against_the_company():
+    company_now = pd.DataFrame([{"period": D(2020, 8, 1), "remote_read_rate": 0.66, "estimated_bill_rate": 0.03,
+                                 "customers": 60}])
+    kpis = KPIS.assign(family=["metering", "metering", "adoption"])
+    data = scorecard.rank_rows(kpis, branches(), company_now, TARGETS, "PC08BB", D(2020, 8, 1), "en")
+    by = data.set_index("kpi")
+    assert by.loc["remote_read_rate", "value"] == 0.55 and by.loc["remote_read_rate", "company"] == 0.66
+    assert by.loc["remote_read_rate", "rank"] == 3 and by.loc["remote_read_rate", "target"] == 0.5
+    assert by.loc["remote_read_rate", "status"] == "on_target"
+    assert by.loc["estimated_bill_rate", "rank"] == 1 and by.loc["estimated_bill_rate", "status"] == "on_target"
+    assert pd.isna(by.loc["customers", "rank"]) and by.loc["customers", "ranked"] == 0  # no direction: no rank
+    assert by.loc["remote_read_rate", "label"] == "Remote-read rate"
+
+
+def test_rank_rows_of_a_branch_without_rows_have_no_values():
+    data = scorecard.rank_rows(KPIS.assign(family="x"), branches(), company().iloc[0:0], TARGETS, "PC08ZZ",
+                               D(2020, 8, 1), "vi")
+    assert data["value"].isna().all() and data["company"].isna().all()
+
+
+SCOPE_TARGETS = pd.DataFrame([
+    {"kpi": "app_share", "branch_code": None, "period": D(2020, 8, 1), "target": 0.10},
+    {"kpi": "app_share", "branch_code": "PC08AA", "period": D(2020, 8, 1), "target": 0.10},
+    {"kpi": "app_share", "branch_code": "PC08BB", "period": D(2020, 8, 1), "target": 0.10},
+    {"kpi": "app_share", "branch_code": "PC08CC", "period": D(2020, 8, 1), "target": 0.05},
+    {"kpi": "zalo_share", "branch_code": None, "period": D(2020, 8, 1), "target": 0.02},
+])
+
+
+@pytest.mark.parametrize("branches_, expected", [
+    ((), [(D(2020, 8, 1), 0.10)]),  # the company's line
+    (("PC08AA", "PC08BB"), [(D(2020, 8, 1), 0.10)]),  # shared by the chosen branches: one line
+])
+def test_trend_targets_one_line(branches_, expected):
+    line = scorecard.trend_targets(SCOPE_TARGETS, "app_share", branches_)
+    assert list(line.columns) == ["period", "target"]
+    assert list(zip(line["period"], line["target"])) == expected
+
+
+def test_trend_targets_one_line_per_branch_when_they_differ():
+    line = scorecard.trend_targets(SCOPE_TARGETS, "app_share", ("PC08AA", "PC08CC"))
+    assert list(line.columns) == ["branch_code", "period", "target"]
+    assert dict(zip(line["branch_code"], line["target"])) == {"PC08AA": 0.10, "PC08CC": 0.05}
+
+
+@pytest.mark.parametrize("branches_, expected", [
+    ((), [0.10]), (("PC08CC",), [0.05]), (("PC08AA", "PC08CC"), []),  # several branches summed: no target
+])
+def test_scope_target(branches_, expected):
+    line = scorecard.scope_target(SCOPE_TARGETS, "app_share", branches_)
+    assert list(line.columns) == ["period", "target"] and list(line["target"]) == expected
+
+
+@pytest.mark.parametrize("state, target, lang, expected", [
+    ("on_target", 0.8, "en", "On target"), ("behind", 0.8, "vi", "Chưa đạt"), ("near", 0.8, "en", "Near target"),
+    (None, None, "en", "No target"), (None, float("nan"), "vi", "Chưa có kế hoạch"),
+    (None, 0.8, "en", "–"),  # a target but no value
+])
+def test_status_text(state, target, lang, expected):
+    assert scorecard.status_text(state, target, lang) == expected

@@ -13,24 +13,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import config, formats, warehouse
+from dashboard import config, formats, registry, warehouse
 from dashboard.build import build
 from dashboard.labels import t
 from tests.kit import trueup_case, write_exports
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "dashboard" / "app.py"
-PAGES = {
-    "overview": "views/overview.py",
-    "branch": "views/branch.py",
-    "adoption": "views/adoption.py",
-    "metering": "views/metering.py",
-    "payments": "views/payments.py",
-    "services": "views/services.py",
-    "sql": "views/sql.py",
-    "data": "views/data.py",
-}
-FAMILY_PAGES = ("adoption", "metering", "payments", "services")
+PAGES = {spec.key: spec.view for spec in registry.PAGES}  # the page registry is the one list
+FAMILY_PAGES = registry.FAMILIES
 BRANCH = "PC08BB"
 
 
@@ -432,3 +423,59 @@ def test_vietnamese_whatever_the_browser_language(sample_env):
     at.run()
     assert not at.exception
     assert at.title[0].value == "Tổng quan"
+
+
+# ---------------------------------------------------------------- one card renderer
+
+
+UNCHANGED_LINKS = [{"cmp": cmp, "to": to, **scope} for cmp in ("prev_month", "prev_year") for to in ("2020-08", "2021-02")
+                   for scope in ({}, {"branch": BRANCH})]
+
+
+def test_an_unchanged_delta_has_no_arrow_on_every_page(sample_env):
+    """A change that rounds to zero ('0,0 điểm %', '0') shows neither an arrow nor a colour, on every page with
+    cards; a real change keeps its arrow. The links cover enough views that both kinds occur."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    seen_unchanged, seen_changed = set(), set()
+    for page in ["overview", *FAMILY_PAGES]:
+        for link in UNCHANGED_LINKS:
+            at = open_page(page, link)
+            assert_clean(at)
+            for m in at.metric:
+                delta = m.proto.delta
+                if not delta:
+                    continue
+                if formats.is_unchanged(delta):
+                    seen_unchanged.add(page)
+                    assert m.proto.direction == Metric.MetricDirection.NONE, (page, link, m.label, delta)
+                    assert m.proto.color == Metric.MetricColor.GRAY, (page, link, m.label, delta)
+                else:
+                    seen_changed.add(page)
+                    assert m.proto.direction != Metric.MetricDirection.NONE, (page, link, m.label, delta)
+    assert seen_changed == {"overview", *FAMILY_PAGES}
+    assert {"overview", "adoption", "services"} <= seen_unchanged, seen_unchanged
+
+
+def cards(node, parent=None) -> list[tuple]:
+    """(the block holding a metric, the metric) for every metric on the page."""
+    if node.type == "metric":
+        return [(parent, node)]
+    return [pair for child in getattr(node, "children", {}).values() for pair in cards(child, node)]
+
+
+@pytest.mark.parametrize("page", ["overview", *FAMILY_PAGES])
+def test_the_target_badge_sits_inside_its_card(sample_env, page):
+    at = open_page(page, {"branch": BRANCH, "cmp": "target", "lang": "en"})
+    assert_clean(at)
+    found = cards(at.main)
+    assert found
+    badges = 0
+    for box, metric in found:
+        assert box.type == "flex_container" and box.proto.flex_container.border, (page, metric.label)
+        inside = [c for c in box.children.values() if c.type == "markdown" and "-badge[" in c.value]
+        badges += len(inside)
+        assert len(inside) <= 1
+    texts = [m.value for m in at.main.markdown if "-badge[" in m.value]  # (the sidebar has a mode badge)
+    assert badges == len(texts), "every target badge is inside a card"
+    assert badges or page == "services", "the sample has targets for every family but the services one"

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard import charts, formats, ui
-from dashboard.family import EXTRA_KEYS, figure, run_family
+from dashboard.family import run_family
 
 
 def draw_funnel(ctx: ui.Page) -> None:
@@ -14,12 +14,12 @@ def draw_funnel(ctx: ui.Page) -> None:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
     counts = ["period", *(col for col, _ in charts.ADOPTION_STAGES if col in rows.columns)]
-    fig = figure("adoption_funnel", lang=ctx.lang, counts=rows[counts])
+    fig = ui.figure("adoption_funnel", lang=ctx.lang, counts=rows[counts])
     ui.chart(ctx, fig, "adoption_funnel", key="adoption_funnel")
 
 
-ctx = ui.page("adoption", extra_keys=EXTRA_KEYS)
-run_family(ctx, "adoption", default_kpi="app_share")
+ctx = ui.page("adoption")
+run_family(ctx)
 st.subheader(ctx.t("adoption.funnel_title"), divider="gray")
 ui.guarded(ctx, lambda: draw_funnel(ctx))
 ui.footer(ctx)

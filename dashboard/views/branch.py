@@ -3,19 +3,17 @@ the company and the branch's target, grouped by family."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import formats, scorecard, ui
-from dashboard.family import build_figure, company_line, rank_text, status_text
+from dashboard import charts, formats, registry, scorecard, ui
 
 ctx = ui.page("branch")
 period = ctx.state.period_to
-FAMILIES = ("adoption", "metering", "payments", "services")
 CHOICE_KEY = "ctl_branch_page"
 
 
 def on_choose():
     code = st.session_state.get(CHOICE_KEY)
     if code:
-        st.query_params["branch"] = code
+        ui.write_state(ctx, branches=(code,))
 
 
 def choose_branch():
@@ -30,32 +28,14 @@ def choose_branch():
     return code
 
 
-def label(k):
-    return k["label_vi"] if ctx.lang == "vi" else k["label_en"]
-
-
 def targets():
     return ctx.query("targets_in_force", **ctx.span())
 
 
 def rank_rows(code):
-    """One row per KPI for the branch at the period: value, company value, rank among the branches, target, status."""
-    kpis = ui.kpi_catalog(ctx)
     rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
     company = ctx.query("company_kpis", period_from=period, period_to=period)
-    own = rows[rows["branch_code"] == code]
-    tmap = scorecard.target_lookup(targets(), code)
-    out = []
-    for k in kpis.to_dict("records"):
-        col = k["column_name"]
-        ranks = scorecard.rank(rows, col, k["direction"], period)
-        target = tmap.get((k["kpi"], period))
-        value = scorecard.clean(own[col].iloc[0]) if len(own) else None
-        out.append({"kpi": k["kpi"], "family": k["family"], "label": label(k), "unit": k["unit"], "value": value,
-                    "company": scorecard.clean(company[col].iloc[0]) if len(company) else None,
-                    "rank": ranks.get(code), "ranked": len(ranks), "target": target,
-                    "status": scorecard.status(value, target, k["direction"])})
-    return pd.DataFrame(out)
+    return scorecard.rank_rows(ui.kpi_catalog(ctx), rows, company, targets(), code, period, ctx.lang)
 
 
 def draw_ranks(code):
@@ -66,20 +46,19 @@ def draw_ranks(code):
     st.caption(ctx.t("branch.ranks_caption", branch=ctx.branch_names.get(code, code),
                      period=formats.fmt_period(period, ctx.lang, "long"),
                      count=formats.fmt_number(len(ctx.branch_names), ctx.lang)))
+    states = [scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])]
     shown = pd.DataFrame({
         ctx.t("col.kpi"): data["label"],
         ctx.t("col.value"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["value"], data["unit"])],
-        ctx.t("col.rank"): [rank_text(r, n, ctx.lang) for r, n in zip(data["rank"], data["ranked"])],
+        ctx.t("col.rank"): [formats.fmt_rank(r, n, ctx.lang) for r, n in zip(data["rank"], data["ranked"])],
         ctx.t("metric.company"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["company"], data["unit"])],
         ctx.t("col.target"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["target"], data["unit"])],
-        ctx.t("col.status"): [status_text(ctx, s, g) for s, g in zip(data["status"], data["target"])],
+        ctx.t("col.status"): states,
     })
-    states, status_col = list(data["status"]), ctx.t("col.status")
-    styler = shown.style.apply(lambda c: [ui.STATUS_CELL.get(s, "") if c.name == status_col else ""
-                                          for s in states], axis=0)
-    st.dataframe(styler, hide_index=True, width="stretch", height="content", key="branch_ranks")
+    st.dataframe(ui.status_table(shown, list(data["status"]), ctx.t("col.status")), hide_index=True,
+                 width="stretch", height="content", key="branch_ranks")
     export = data.assign(branch_code=code, branch_name=ctx.branch_names.get(code, code), period=period,
-                         status=[status_text(ctx, s, g) for s, g in zip(data["status"], data["target"])])
+                         status=states)
     ui.downloads(ctx, export[["branch_code", "branch_name", "period", "kpi", "label", "unit", "value", "company",
                               "rank", "ranked", "target", "status"]], "branch_ranks", key="branch_ranks")
 
@@ -97,7 +76,7 @@ def draw_trends(code):
                             len(ctx.branch_names), ctx.lang)
     st.caption(ctx.t("branch.trends_caption", branch=name,
                      range=formats.fmt_period_range(ctx.state.period_from, period, ctx.lang)))
-    for family in FAMILIES:
+    for family in registry.FAMILIES:
         fam = kpis[kpis["family"] == family].to_dict("records")
         if not fam:
             continue
@@ -123,10 +102,10 @@ def trend_figures(kpis, own, company, tg, events, name, branches, lang):
     for k in kpis.to_dict("records"):
         col, unit = k["column_name"], k["unit"]
         try:
-            out[k["kpi"]] = build_figure(
+            out[k["kpi"]] = charts.build(
                 "trend", lang=lang, max_ticks=4, company_is_average=unit == "count", height=340,
                 df=own[["period", col]], y=col, unit=unit, title=k["label_vi" if lang == "vi" else "label_en"],
-                color=None, series_name=name, company=company_line(company, col, unit, branches),
+                color=None, series_name=name, company=charts.company_line(company, col, unit, branches),
                 target=tg[tg["kpi"] == k["kpi"]][["period", "target"]], annotations=events)
         except Exception as exc:  # noqa: BLE001 - shown in the chart's place by ui.guarded
             out[k["kpi"]] = exc

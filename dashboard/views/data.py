@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import formats, links, ui, warehouse
+from dashboard import formats, links, registry, ui, warehouse
 from dashboard.labels import escape_markdown
 
 ctx = ui.page("data")
@@ -117,7 +117,7 @@ def draw_catalogue():
     ui.downloads(ctx, kpis, "kpi_catalogue", key="data_kpis")
 
 
-FAMILIES = ("adoption", "metering", "payments", "services")
+FAMILIES = registry.FAMILIES
 UNITS = formats.UNITS
 
 ui.guarded(ctx, lambda: ui.tile(ctx, "data_version_info", draw_version))

@@ -2,11 +2,11 @@
 missed the real reading (distribution and signed bias), and the estimates still awaiting true-up."""
 import streamlit as st
 
-from dashboard import formats, ui
-from dashboard.family import EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets
+from dashboard import formats, scorecard, ui
+from dashboard.family import run_family, scope_caption, targets
 
-ctx = ui.page("metering", extra_keys=EXTRA_KEYS)
-run_family(ctx, "metering", default_kpi="remote_read_rate")
+ctx = ui.page("metering")
+run_family(ctx)
 
 
 def trueups():
@@ -14,7 +14,7 @@ def trueups():
 
 
 def draw_distribution(df):
-    fig = figure("estimate_error_hist", lang=ctx.lang, df=df.assign(error_rate=df["error_bin"] / 100),
+    fig = ui.figure("estimate_error_hist", lang=ctx.lang, df=df.assign(error_rate=df["error_bin"] / 100),
                  value="error_rate", count="estimates")
     ui.chart(ctx, fig, "estimate_error_distribution", key="metering_error_hist")
 
@@ -24,7 +24,7 @@ def draw_bias():
     if df.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
-    fig = figure("estimate_bias", lang=ctx.lang, max_ticks=4, df=df[["period", "offset_kwh"]], value="offset_kwh",
+    fig = ui.figure("estimate_bias", lang=ctx.lang, max_ticks=4, df=df[["period", "offset_kwh"]], value="offset_kwh",
                  unit="kwh", annotations=ui.events(ctx))
     ui.chart(ctx, fig, "estimate_offset_kwh", key="metering_bias")
 
@@ -34,7 +34,7 @@ def draw_abs_error():
     if df.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
-    fig = figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "abs_offset_kwh"]], y="abs_offset_kwh",
+    fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "abs_offset_kwh"]], y="abs_offset_kwh",
                  unit="kwh", color=None, title=ctx.t("metering.abs_title"), series_name=ctx.scope_label(),
                  annotations=ui.events(ctx))
     ui.chart(ctx, fig, "estimate_abs_offset_kwh", key="metering_abs")
@@ -49,9 +49,9 @@ def draw_pending():
     k = kpis[kpis["kpi"] == "pending_estimates"]
     title = (k["label_vi" if ctx.lang == "vi" else "label_en"].iloc[0] if len(k)
              else ctx.t("metering.pending_title"))
-    fig = figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "pending_estimates"]], y="pending_estimates",
+    fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "pending_estimates"]], y="pending_estimates",
                  unit="count", color=None, title=title, series_name=ctx.scope_label(),
-                 target=scope_target(ctx, targets(ctx), "pending_estimates"), annotations=ui.events(ctx))
+                 target=scorecard.scope_target(targets(ctx), "pending_estimates", ctx.state.branches), annotations=ui.events(ctx))
     ui.chart(ctx, fig, "pending_estimates", key="metering_pending")
     st.caption(ctx.t("metering.pending_caption"))
 

@@ -1,13 +1,13 @@
-"""Overview (/): the company's KPI cards for the period, the biggest misses, and the branch x KPI table."""
+"""Overview (/): the KPI cards of the company (or of the branch the link names) for the period, the biggest
+misses, and the branch x KPI table."""
 import streamlit as st
 
-from dashboard import formats, scorecard, ui
+from dashboard import formats, registry, scorecard, ui
+from dashboard.family import descriptions, history_from, scope_cards
 from dashboard.labels import escape_markdown
 
 ctx = ui.page("overview")
 period = ctx.state.period_to
-history_from = max(scorecard.month_shift(period, -12), ctx.periods[0])
-FAMILIES = ("adoption", "metering", "payments", "services")
 
 
 def misses_sentence(kpis, branch_rows, targets):
@@ -22,37 +22,6 @@ def misses_sentence(kpis, branch_rows, targets):
                             value=formats.fmt_kpi(m.value, m.unit, ctx.lang),
                             target=formats.fmt_kpi(m.target, m.unit, ctx.lang)) for m in misses)
     return ctx.t("misses.sentence", period=when, count=formats.fmt_number(len(every), ctx.lang), items=items)
-
-
-def draw_cards(kpis, series, targets, branch_code):
-    cards = {c.kpi: c for c in scorecard.cards(kpis, series, targets, period, ctx.state.cmp, ctx.lang, branch_code)}
-    cmp_label = ctx.t(f"cmp.{ctx.state.cmp}")
-    for family in FAMILIES:
-        fam = kpis[kpis["family"] == family]
-        if fam.empty:
-            continue
-        st.subheader(ctx.t(f"page.{family}"), divider="gray")
-        records = fam.to_dict("records")
-        for start in range(0, len(records), 4):  # row by row, so a phone stacks the cards in reading order
-            cols = st.columns(4)
-            for col, k in zip(cols, records[start:start + 4]):
-                with col, st.container(border=True, height="stretch"):
-                    draw_card(cards[k["kpi"]], k, cmp_label)
-
-
-def draw_card(card, k, cmp_label):
-    delta = None if card.delta is None else formats.fmt_delta(card.delta, card.unit, ctx.lang)
-    unchanged = delta is not None and not delta.startswith(("+", "-"))  # rounds to zero: no arrow, no colour
-    st.metric(card.label, formats.fmt_kpi(card.value, card.unit, ctx.lang), delta=delta,
-              delta_color="off" if unchanged else {"higher": "normal", "lower": "inverse"}.get(card.direction, "off"),
-              delta_arrow="off" if unchanged else "auto",
-              delta_description=None if card.delta is None else cmp_label,
-              chart_data=card.spark or None,
-              help=k["description_vi"] if ctx.lang == "vi" else k["description_en"])
-    if card.status:
-        target = formats.fmt_kpi(card.target, card.unit, ctx.lang)
-        st.badge(f"{ctx.t(ui.STATUS_LABEL[card.status])} · {ctx.t('metric.target_value', target=target)}",
-                 color=ui.STATUS_BADGE[card.status])
 
 
 def draw_table(kpis, branch_rows, targets):
@@ -79,7 +48,7 @@ def kpis():
 
 
 def targets():
-    return ctx.query("targets_in_force", period_from=history_from, period_to=period)
+    return ctx.query("targets_in_force", period_from=history_from(ctx), period_to=period)
 
 
 def branch_rows():
@@ -91,18 +60,17 @@ def draw_misses():
 
 
 def draw_scorecards():
-    scope, code = ctx.t("metric.company"), None
-    if len(ctx.state.branches) == 1:
-        code = ctx.state.branches[0]
-        scope = ctx.branch_names.get(code, code)
-        series = ctx.query("branch_kpis", branches=[code], period_from=history_from, period_to=period)
-    else:
-        series = ctx.query("company_kpis", period_from=history_from, period_to=period)
-    st.caption(ctx.t("overview.cards_for", scope=scope, period=formats.fmt_period(period, ctx.lang, "long")))
-    if series.empty:
-        st.info(ctx.t("empty.no_rows"))
-    else:
-        draw_cards(kpis(), series, targets(), code)
+    catalogue = kpis()
+    cards = scope_cards(ctx, catalogue, targets())
+    if cards is None:
+        return
+    by_kpi = {c.kpi: c for c in cards}
+    helps = descriptions(ctx, catalogue)
+    for family in registry.FAMILIES:
+        fam = [by_kpi[k] for k in catalogue.loc[catalogue["family"] == family, "kpi"]]
+        if fam:
+            st.subheader(ctx.t(f"page.{family}"), divider="gray")
+            ui.card_grid(ctx, fam, helps, per_row=4)
 
 
 def draw_branch_table():

@@ -3,10 +3,10 @@ never mixed on one chart; the basis is `kpi=` in the URL) by branch, and the pay
 import streamlit as st
 
 from dashboard import formats, ui
-from dashboard.family import EXTRA_KEYS, figure, run_family, scope_caption
+from dashboard.family import run_family, scope_caption
 
-ctx = ui.page("payments", extra_keys=EXTRA_KEYS)
-chosen = run_family(ctx, "payments", default_kpi="online_customer_share", picker_label="control.basis")
+ctx = ui.page("payments")
+chosen = run_family(ctx)
 # The channel mix adds up by payments or by amount; a customer may use several channels, so not by customers.
 by_amount = bool(chosen) and chosen["kpi"] == "online_amount_share"
 value = "paid_vnd" if by_amount else "payments"
@@ -18,7 +18,7 @@ def with_names(df):
 
 def draw_mix(df):
     basis = ctx.t("basis.amount" if by_amount else "basis.payments")
-    fig = figure("channel_mix", lang=ctx.lang, df=with_names(df)[["period", "channel_name", "is_online", value]],
+    fig = ui.figure("channel_mix", lang=ctx.lang, df=with_names(df)[["period", "channel_name", "is_online", value]],
                  value=value, channel="channel_name", title=f"{ctx.t('chart.channel_mix_title')} – {basis}",
                  annotations=ui.events(ctx))
     ui.chart(ctx, fig, f"payment_channel_mix_{'amount' if by_amount else 'payments'}", key="payments_mix")

@@ -3,12 +3,11 @@ complete (median days) and the open and postponed backlog."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import formats, ui
-from dashboard.family import (EXTRA_KEYS, figure, run_family, scope_caption, scope_target, targets,
-                                      trend_targets)
+from dashboard import formats, scorecard, ui
+from dashboard.family import run_family, scope_caption, targets
 
-ctx = ui.page("services", extra_keys=EXTRA_KEYS)
-run_family(ctx, "services", default_kpi="online_request_share")
+ctx = ui.page("services")
+run_family(ctx)
 
 
 def kpi_label(kpi: str, fallback_key: str) -> str:
@@ -19,7 +18,7 @@ def kpi_label(kpi: str, fallback_key: str) -> str:
 
 def draw_channels(df):
     named = df.assign(channel_name=df["name_vi"] if ctx.lang == "vi" else df["name_en"])
-    fig = figure("request_channels", lang=ctx.lang, df=named[["period", "channel_name", "is_online", "requests"]],
+    fig = ui.figure("request_channels", lang=ctx.lang, df=named[["period", "channel_name", "is_online", "requests"]],
                  value="requests", channel="channel_name", annotations=ui.events(ctx))
     ui.chart(ctx, fig, "request_channels", key="services_channels")
 
@@ -31,9 +30,9 @@ def draw_days():
         return
     company = ctx.query("company_kpis", **ctx.span())
     col = "median_days_to_complete"
-    fig = figure("days_to_complete", lang=ctx.lang, max_ticks=4, df=rows[["branch_code", "period", col]],
+    fig = ui.figure("days_to_complete", lang=ctx.lang, max_ticks=4, df=rows[["branch_code", "period", col]],
                  color="branch_code", company=company[["period", col]], names=ctx.branch_names,
-                 target=trend_targets(ctx, targets(ctx), col), annotations=ui.events(ctx))
+                 target=scorecard.trend_targets(targets(ctx), col, ctx.state.branches), annotations=ui.events(ctx))
     ui.chart(ctx, fig, col, key="services_days")
     st.caption(ctx.t("services.days_caption"))
 
@@ -46,9 +45,9 @@ def draw_backlog():
     names = {"open_requests": ctx.t("services.open_requests"),
              "postponed_requests": kpi_label("postponed_requests", "services.postponed_requests")}
     long = df.melt(id_vars="period", value_vars=list(names), var_name="measure", value_name="count")
-    fig = figure("trend", lang=ctx.lang, max_ticks=4, df=long, y="count", unit="count", color="measure",
+    fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=long, y="count", unit="count", color="measure",
                  names=names, title=ctx.t("services.backlog_title"),
-                 target=scope_target(ctx, targets(ctx), "postponed_requests"), annotations=ui.events(ctx))
+                 target=scorecard.scope_target(targets(ctx), "postponed_requests", ctx.state.branches), annotations=ui.events(ctx))
     ui.chart(ctx, fig, "request_backlog", key="services_backlog")
     with st.expander(ctx.t("services.backlog_table"), icon=":material/table:"):
         shown = pd.DataFrame({ctx.t("col.period"): [formats.fmt_period(p, ctx.lang) for p in df["period"]]})

@@ -6,13 +6,10 @@ import time
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, formats, queries, sandbox, ui
+from dashboard import formats, queries, sandbox, ui
 from dashboard.labels import escape_markdown
 
-ctx = ui.page("sql", extra_keys=("sql", "q"))
-if not auth.may_use_sql():
-    st.error(ctx.t("auth.forbidden"))
-    st.stop()
+ctx = ui.page("sql")  # refuses a role the registry does not allow here
 
 EXAMPLE = "select period, branch_code, remote_read_rate, estimated_bill_rate\nfrom branch_month\norder by period desc, branch_code\nlimit 20"
 RUN_BUTTON = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,
@@ -21,7 +18,7 @@ HISTORY = 10
 
 
 def set_sql(text: str) -> None:
-    st.query_params["sql"] = text
+    ui.write_state(ctx, sql=text)
 
 
 def quick_chart(df: pd.DataFrame, key: str) -> None:
@@ -159,7 +156,7 @@ def catalogue() -> None:
     chosen = ctx.state.extra("q")
     st.session_state["ctl_q"] = chosen if chosen in names else names[0]
     name = st.selectbox(ctx.t("sql.query"), names, key="ctl_q",
-                        on_change=lambda: st.query_params.__setitem__("q", st.session_state["ctl_q"]))
+                        on_change=lambda: ui.write_state(ctx, q=st.session_state["ctl_q"]))
     qf = next(q for q in files if q.name == name)
     st.caption(escape_markdown(f"{qf.title} · {qf.grain}" + (f" · {qf.description}" if qf.description else "")))
     st.code(qf.sql, language="sql")

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from dashboard import formats, warehouse
+from dashboard import formats, registry, warehouse
 from tests.browser.conftest import DESKTOP, PHONE, screenshot, wait_rendered
 
-PAGES = ["", "branch", "adoption", "metering", "payments", "services", "sql", "data"]
+PAGES = [spec.path for spec in registry.PAGES]
 PERIOD = dt.date(2020, 8, 1)
 
 
