@@ -1,13 +1,8 @@
 """Streamlit entry: page config and navigation only. Run with `streamlit run dashboard/app.py`."""
-import sys
-from pathlib import Path
+import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run` puts only dashboard/ on the path
-
-import streamlit as st  # noqa: E402
-
-from dashboard import auth, registry, ui  # noqa: E402
-from dashboard.labels import t  # noqa: E402
+from dashboard import auth, registry, ui
+from dashboard.labels import t
 
 lang = ui.current_lang()
 st.set_page_config(page_title=t("app.title", lang), page_icon=":material/bolt:", layout="wide")
