@@ -106,11 +106,10 @@ def kpi_trend(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
     ui.chart(ctx, fig, k["kpi"], key=f"{ctx.key}_trend")
 
 
-def branch_comparison(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
-    """Branches side by side for the period (bars coloured against their targets), and the table behind them."""
+def comparison_chart(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
+    """Branches side by side for the period, bars coloured against their targets."""
     period = ctx.state.period_to
-    rows = ctx.query("branch_kpis", branches=ctx.branches, period_from=period, period_to=period)
-    data = scorecard.comparison_rows(rows, k, tg, period, ctx.branch_names)
+    data = comparison_data(ctx, k, tg)
     if data.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
@@ -119,14 +118,27 @@ def branch_comparison(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
                     title=ctx.t("family.comparison_title", kpi=ui.kpi_label(ctx, k),
                                 period=formats.fmt_period(period, ctx.lang)),
                     target=with_target or None, direction=k["direction"], names=ctx.branch_names)
-    left, right = st.columns(2)
-    with left:
-        ui.chart(ctx, fig, k["kpi"], key=f"{ctx.key}_bars")
-    with right:
-        comparison_table(ctx, k, data)
+    ui.chart(ctx, fig, k["kpi"], key=f"{ctx.key}_bars")
 
 
-def comparison_table(ctx: ui.Page, k: dict, data: pd.DataFrame) -> None:
+def comparison_data(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> pd.DataFrame:
+    period = ctx.state.period_to
+    rows = ctx.query("branch_kpis", branches=ctx.branches, period_from=period, period_to=period)
+    return scorecard.comparison_rows(rows, k, tg, period, ctx.branch_names)
+
+
+def comparison_export(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table as downloaded: raw values, the status in words, the KPI's label and unit."""
+    data = comparison_data(ctx, k, tg)
+    states = [scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])]
+    return data.assign(status=states, label=ui.kpi_label(ctx, k), unit=k["unit"])
+
+
+def comparison_table(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
+    """The table behind the bars: value, rank, target and state per branch, best first."""
+    data = comparison_data(ctx, k, tg)
+    if data.empty:
+        return
     unit = k["unit"]
     states = [scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])]
     shown = pd.DataFrame({
@@ -138,8 +150,6 @@ def comparison_table(ctx: ui.Page, k: dict, data: pd.DataFrame) -> None:
     })
     st.dataframe(ui.status_table(shown, list(data["status"]), ctx.t("col.status")), hide_index=True,
                  width="stretch", height="content", key=f"{ctx.key}_table")
-    export = data.assign(status=states, label=ui.kpi_label(ctx, k), unit=unit)
-    ui.downloads(ctx, export, f"{k['kpi']}_by_branch", key=f"{ctx.key}_table")
 
 
 # ---------------------------------------------------------------- a family page
@@ -152,13 +162,36 @@ def family_sections(ctx: ui.Page) -> dict | None:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return None
     chosen = chosen_kpi(ctx, kpis)
-    # each section asks for the targets itself (a cached query), so a broken targets file fails each in place
-    ui.guarded(ctx, lambda: family_cards(ctx, kpis, targets(ctx)))
+    # Each section asks for the targets itself (a cached query), so a broken targets file fails each in place.
+    # The drawn sections depend only on the view: one session draws them, the others replay them (shared=True).
+    def cards() -> None:
+        family_cards(ctx, kpis, targets(ctx))
+
+    def trend() -> None:
+        kpi_trend(ctx, chosen, targets(ctx))
+
+    def chart() -> None:
+        comparison_chart(ctx, chosen, targets(ctx))
+
+    def table() -> None:
+        comparison_table(ctx, chosen, targets(ctx))
+
+    def table_downloads() -> None:
+        if not comparison_data(ctx, chosen, targets(ctx)).empty:
+            ui.downloads(ctx, lambda: comparison_export(ctx, chosen, targets(ctx)), f"{chosen['kpi']}_by_branch",
+                         key=f"{ctx.key}_table")
+
+    ui.guarded(ctx, cards, shared=True)
     st.subheader(ctx.t("family.by_branch"), divider="gray")
     kpi_picker(ctx, kpis, chosen)
     st.caption(scope_caption(ctx))
-    ui.guarded(ctx, lambda: kpi_trend(ctx, chosen, targets(ctx)))
-    ui.guarded(ctx, lambda: branch_comparison(ctx, chosen, targets(ctx)))
+    ui.guarded(ctx, trend, shared=True)
+    left, right = st.columns(2)  # the branches side by side for the period: bars, and the table behind them
+    with left:
+        ui.guarded(ctx, chart, shared=True)
+    with right:
+        ui.guarded(ctx, table, shared=True)
+        ui.guarded(ctx, table_downloads)
     return chosen
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, formats, links, queries, registry, scorecard, warehouse
+from dashboard import auth, charts, config, formats, links, queries, registry, scorecard, warehouse
 from dashboard.labels import escape_markdown, t
 
 # How a status (scorecard.STATUSES) looks on screen: badge colour and table cell.
@@ -289,10 +289,39 @@ def tile(ctx: Page, name: str, draw: Callable[[pd.DataFrame], Any], **params) ->
     return df
 
 
-def guarded(ctx: Page, draw: Callable[[], Any]) -> None:
-    """Run a block of drawing code; an error shows in its place and the rest of the page renders."""
+def _queries_fingerprint() -> tuple:
+    """Changes when a query file is edited, added or removed (hot reload reaches shared sections too)."""
+    folder = config.QUERIES_DIR
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.sql")))
+
+
+def view_key(ctx: Page) -> tuple:
+    """Everything a shared section may depend on: the warehouse file, the query files, the page and its link."""
+    return str(ctx.path), _queries_fingerprint(), ctx.key, links.query_string(ctx.state)
+
+
+# A meeting opens one link many times: a section that depends only on the view (the data version, the query
+# files and the link) is drawn once, and Streamlit replays the recorded elements in every other session
+# without running pandas, Plotly or the table styling again. No widgets inside (downloads stay outside).
+@st.cache_resource(show_spinner=False, ttl=3600, max_entries=2048)
+def _replayed(_draw: Callable[[], Any], section: str, view: tuple) -> None:
+    _draw()
+
+
+def guarded(ctx: Page, draw: Callable[[], Any], shared: bool | str = False) -> None:
+    """Run a block of drawing code; an error shows in its place and the rest of the page renders.
+
+    shared: the block depends only on the view (no widgets, no session state) and is replayed from the first
+    session that drew it (see _replayed); a block that fails is not kept. True names the section after the
+    function; a lambda needs a name of its own (shared="mix_chart"), unique on the page."""
     try:
-        draw()
+        if shared:
+            name = shared if isinstance(shared, str) else draw.__qualname__
+            if "<lambda>" in name:
+                raise ValueError("a shared lambda section needs a name: guarded(ctx, draw, shared='name')")
+            _replayed(draw, name, view_key(ctx))
+        else:
+            draw()
     except queries.QueryError as exc:
         st.error(escape_markdown(ctx.t("tile.error", file=queries.display_path(exc.path), error=exc.message)), icon=":material/error:")
     except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
@@ -348,14 +377,16 @@ def excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
     return buf.getvalue()
 
 
-def downloads(ctx: Page, df: pd.DataFrame, basename: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens Vietnamese text right) and Excel downloads of a table."""
+def downloads(ctx: Page, df: pd.DataFrame | Callable[[], pd.DataFrame], basename: str, key: str) -> None:
+    """CSV (UTF-8 with BOM, so Excel opens Vietnamese text right) and Excel downloads of a table. `df` may be a
+    function: the table is then made only when someone downloads it."""
     name = f"{basename}_{ctx.branch_part()}_{links.period_key(ctx.state.period_from)}_{links.period_key(ctx.state.period_to)}"
+    table = df if callable(df) else (lambda: df)
     c1, c2 = st.columns(2)
-    c1.download_button(ctx.t("download.csv"), lambda: df.to_csv(index=False).encode("utf-8-sig"),
+    c1.download_button(ctx.t("download.csv"), lambda: table().to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
                        icon=":material/download:")
-    c2.download_button(ctx.t("download.excel"), lambda: excel_bytes(df, basename), file_name=f"{name}.xlsx",
+    c2.download_button(ctx.t("download.excel"), lambda: excel_bytes(table(), basename), file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")
 

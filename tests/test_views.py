@@ -479,3 +479,29 @@ def test_the_target_badge_sits_inside_its_card(sample_env, page):
     texts = [m.value for m in at.main.markdown if "-badge[" in m.value]  # (the sidebar has a mode badge)
     assert badges == len(texts), "every target badge is inside a card"
     assert badges or page == "services", "the sample has targets for every family but the services one"
+
+
+# ---------------------------------------------------------------- a meeting on one link
+
+
+def test_a_second_session_on_the_same_link_replays_the_sections(sample_env, monkeypatch):
+    """The cards, tables and charts of a view are drawn once and replayed for the next session on the same link:
+    the second session computes no scorecard, yet shows the same figures; another link computes its own."""
+    from dashboard import scorecard
+
+    calls = []
+    real = scorecard.cards
+    monkeypatch.setattr(scorecard, "cards", lambda *a, **k: calls.append(1) or real(*a, **k))
+    link = {"to": "2020-05", "cmp": "prev_year", "lang": "en", "branch": "PC08DD"}
+    first = open_page("adoption", link)
+    assert_clean(first)
+    drawn = len(calls)
+    assert drawn >= 1
+    second = open_page("adoption", link)
+    assert_clean(second)
+    assert len(calls) == drawn, "the second session recomputed the cards"
+    assert metrics(second) == metrics(first) and figures(second) == figures(first)
+    assert [d.value.to_dict() for d in second.dataframe] == [d.value.to_dict() for d in first.dataframe]
+    other = open_page("adoption", {**link, "to": "2020-06"})
+    assert_clean(other)
+    assert len(calls) > drawn and metrics(other) != metrics(first)

@@ -57,10 +57,20 @@ def draw_ranks(code):
     })
     st.dataframe(ui.status_table(shown, list(data["status"]), ctx.t("col.status")), hide_index=True,
                  width="stretch", height="content", key="branch_ranks")
+
+
+def ranks_export(code):
+    data = rank_rows(code)
     export = data.assign(branch_code=code, branch_name=ctx.branch_names.get(code, code), period=period,
-                         status=states)
-    ui.downloads(ctx, export[["branch_code", "branch_name", "period", "kpi", "label", "unit", "value", "company",
-                              "rank", "ranked", "target", "status"]], "branch_ranks", key="branch_ranks")
+                         status=[scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])])
+    return export[["branch_code", "branch_name", "period", "kpi", "label", "unit", "value", "company", "rank",
+                   "ranked", "target", "status"]]
+
+
+def draw_ranks_downloads(code):
+    data = rank_rows(code)
+    if not (data.empty or data["value"].isna().all()):
+        ui.downloads(ctx, lambda: ranks_export(code), "branch_ranks", key="branch_ranks")
 
 
 def draw_trends(code):
@@ -117,7 +127,9 @@ if code is None:
     st.info(ctx.t("branch.choose_prompt"), icon=":material/location_city:")
 else:
     st.subheader(ctx.t("branch.ranks_title"), divider="gray")
-    ui.guarded(ctx, lambda: draw_ranks(code))
+    # the link names the branch (the view key), so these sections can be shared between sessions
+    ui.guarded(ctx, lambda: draw_ranks(code), shared="ranks")
+    ui.guarded(ctx, lambda: draw_ranks_downloads(code))
     st.subheader(ctx.t("branch.trends_title"), divider="gray")
-    ui.guarded(ctx, lambda: draw_trends(code))
+    ui.guarded(ctx, lambda: draw_trends(code), shared="trends")
 ui.footer(ctx)

@@ -70,7 +70,11 @@ def draw_trueup_table():
         shown[col] = [formats.fmt_kwh(v, ctx.lang) for v in df[col]]
     shown.columns = [ctx.t(f"metering.col_{c}") for c in df.columns]
     st.dataframe(shown, hide_index=True, width="stretch", key="metering_trueups")
-    ui.downloads(ctx, df, "estimate_trueups", key="metering_trueups")
+
+
+def draw_trueup_downloads():
+    if not trueups().empty:
+        ui.downloads(ctx, trueups, "estimate_trueups", key="metering_trueups")
 
 
 st.subheader(ctx.t("metering.errors_title"), divider="gray")
@@ -78,14 +82,15 @@ st.caption(ctx.t("metering.errors_caption", scope=scope_caption(ctx)))
 left, right = st.columns(2)
 with left:
     ui.guarded(ctx, lambda: ui.tile(ctx, "estimate_error_distribution", draw_distribution,
-                                    branches=ctx.branches, **ctx.span()))
+                                    branches=ctx.branches, **ctx.span()), shared="error_distribution")
 with right:
-    ui.guarded(ctx, draw_bias)
+    ui.guarded(ctx, draw_bias, shared=True)
 left, right = st.columns(2)
 with left:
-    ui.guarded(ctx, draw_abs_error)
+    ui.guarded(ctx, draw_abs_error, shared=True)
 with right:
-    ui.guarded(ctx, draw_pending)
+    ui.guarded(ctx, draw_pending, shared=True)
 with st.expander(ctx.t("metering.trueups_table"), icon=":material/table:"):
-    ui.guarded(ctx, draw_trueup_table)
+    ui.guarded(ctx, draw_trueup_table, shared=True)
+    ui.guarded(ctx, draw_trueup_downloads)
 ui.footer(ctx)

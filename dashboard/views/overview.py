@@ -24,9 +24,15 @@ def misses_sentence(kpis, branch_rows, targets):
     return ctx.t("misses.sentence", period=when, count=formats.fmt_number(len(every), ctx.lang), items=items)
 
 
-def draw_table(kpis, branch_rows, targets):
+def matrix(kpis, branch_rows, targets):
+    """(values, states) of the branch x KPI table, indexed by branch code."""
     shown = kpis[kpis["direction"].notna() | (kpis["kpi"] == "customers")]
     values, states = scorecard.branch_matrix(shown, branch_rows, targets, period, ctx.lang)
+    return shown, values, states
+
+
+def draw_table(kpis, branch_rows, targets):
+    shown, values, states = matrix(kpis, branch_rows, targets)
     names = [ctx.branch_names.get(c, c) for c in values.index]
     values.index, states.index = names, names
     units = dict(zip(shown["label_vi" if ctx.lang == "vi" else "label_en"], shown["unit"]))
@@ -36,11 +42,15 @@ def draw_table(kpis, branch_rows, targets):
     st.subheader(ctx.t("overview.scorecard"), divider="gray")
     st.caption(ctx.t("overview.table_help", period=formats.fmt_period(period, ctx.lang)))
     st.dataframe(styler, width="stretch", key="branch_table")
-    export = values.copy()
-    export.insert(0, ctx.t("col.branch"), names)
-    export.insert(0, ctx.t("col.branch_code"), list(states.index.map(
-        {v: k for k, v in ctx.branch_names.items()}.get)))
-    ui.downloads(ctx, export.reset_index(drop=True), f"scorecard_{period:%Y-%m}", key="branch_table")
+
+
+def table_export():
+    """The branch x KPI table as downloaded: code, name, then one column per KPI (raw values)."""
+    _, values, _ = matrix(kpis(), branch_rows(), targets())
+    export = values.reset_index(drop=True)
+    export.insert(0, ctx.t("col.branch"), [ctx.branch_names.get(c, c) for c in values.index])
+    export.insert(0, ctx.t("col.branch_code"), list(values.index))
+    return export
 
 
 def kpis():
@@ -81,8 +91,15 @@ def draw_branch_table():
         draw_table(kpis(), rows, targets())
 
 
-# Each section fails alone: a broken query shows its error in place and the rest still renders.
-ui.guarded(ctx, draw_misses)
-ui.guarded(ctx, draw_scorecards)
-ui.guarded(ctx, draw_branch_table)
+def draw_table_downloads():
+    if not branch_rows().empty:
+        ui.downloads(ctx, table_export, f"scorecard_{period:%Y-%m}", key="branch_table")
+
+
+# Each section fails alone: a broken query shows its error in place and the rest still renders. They depend only
+# on the view, so one session draws them and the others replay them (shared=True).
+ui.guarded(ctx, draw_misses, shared=True)
+ui.guarded(ctx, draw_scorecards, shared=True)
+ui.guarded(ctx, draw_branch_table, shared=True)
+ui.guarded(ctx, draw_table_downloads)
 ui.footer(ctx)

@@ -24,8 +24,6 @@ def draw_mix(df):
     ui.chart(ctx, fig, f"payment_channel_mix_{'amount' if by_amount else 'payments'}", key="payments_mix")
     if chosen and chosen["kpi"] == "online_customer_share":
         st.caption(ctx.t("payments.mix_customers_note"))
-    with st.expander(ctx.t("payments.mix_table"), icon=":material/table:"):
-        draw_mix_table(df)
 
 
 def draw_mix_table(df):
@@ -48,10 +46,23 @@ def draw_mix_table(df):
     }
     st.caption(ctx.t("payments.mix_table_caption", period=formats.fmt_period(period, ctx.lang, "long")))
     st.dataframe(table, hide_index=True, width="stretch", key="payments_mix_table")
-    ui.downloads(ctx, df, "payment_channel_mix", key="payments_mix_table")
+
+
+def mix():
+    return ctx.query("payment_channel_mix", branches=ctx.branches, **ctx.span())
+
+
+def draw_mix_downloads():
+    if not mix().empty:
+        ui.downloads(ctx, mix, "payment_channel_mix", key="payments_mix_table")
 
 
 st.subheader(ctx.t("chart.channel_mix_title"), divider="gray")
 st.caption(scope_caption(ctx))
-ui.guarded(ctx, lambda: ui.tile(ctx, "payment_channel_mix", draw_mix, branches=ctx.branches, **ctx.span()))
+ui.guarded(ctx, lambda: ui.tile(ctx, "payment_channel_mix", draw_mix, branches=ctx.branches, **ctx.span()),
+           shared="mix_chart")
+with st.expander(ctx.t("payments.mix_table"), icon=":material/table:"):
+    ui.guarded(ctx, lambda: ui.tile(ctx, "payment_channel_mix", draw_mix_table, branches=ctx.branches,
+                                    **ctx.span()), shared="mix_table")
+    ui.guarded(ctx, draw_mix_downloads)
 ui.footer(ctx)

@@ -37,8 +37,12 @@ def draw_days():
     st.caption(ctx.t("services.days_caption"))
 
 
+def backlog():
+    return ctx.query("request_backlog_by_period", branches=ctx.branches, **ctx.span())
+
+
 def draw_backlog():
-    df = ctx.query("request_backlog_by_period", branches=ctx.branches, **ctx.span())
+    df = backlog()
     if df.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
@@ -46,24 +50,38 @@ def draw_backlog():
              "postponed_requests": kpi_label("postponed_requests", "services.postponed_requests")}
     long = df.melt(id_vars="period", value_vars=list(names), var_name="measure", value_name="count")
     fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=long, y="count", unit="count", color="measure",
-                 names=names, title=ctx.t("services.backlog_title"),
-                 target=scorecard.scope_target(targets(ctx), "postponed_requests", ctx.state.branches), annotations=ui.events(ctx))
+                    names=names, title=ctx.t("services.backlog_title"),
+                    target=scorecard.scope_target(targets(ctx), "postponed_requests", ctx.state.branches),
+                    annotations=ui.events(ctx))
     ui.chart(ctx, fig, "request_backlog", key="services_backlog")
-    with st.expander(ctx.t("services.backlog_table"), icon=":material/table:"):
-        shown = pd.DataFrame({ctx.t("col.period"): [formats.fmt_period(p, ctx.lang) for p in df["period"]]})
-        for col in ("requests", "completed_requests", "open_requests", "postponed_requests"):
-            shown[ctx.t(f"services.col_{col}")] = [formats.fmt_number(v, ctx.lang) for v in df[col]]
-        st.dataframe(shown, hide_index=True, width="stretch", key="services_backlog_table")
-        ui.downloads(ctx, df, "request_backlog", key="services_backlog_table")
+
+
+def draw_backlog_table():
+    df = backlog()
+    if df.empty:
+        return
+    shown = pd.DataFrame({ctx.t("col.period"): [formats.fmt_period(p, ctx.lang) for p in df["period"]]})
+    for col in ("requests", "completed_requests", "open_requests", "postponed_requests"):
+        shown[ctx.t(f"services.col_{col}")] = [formats.fmt_number(v, ctx.lang) for v in df[col]]
+    st.dataframe(shown, hide_index=True, width="stretch", key="services_backlog_table")
+
+
+def draw_backlog_downloads():
+    if not backlog().empty:
+        ui.downloads(ctx, backlog, "request_backlog", key="services_backlog_table")
 
 
 st.subheader(ctx.t("services.channels_title"), divider="gray")
 st.caption(scope_caption(ctx))
-ui.guarded(ctx, lambda: ui.tile(ctx, "request_channel_mix", draw_channels, branches=ctx.branches, **ctx.span()))
+ui.guarded(ctx, lambda: ui.tile(ctx, "request_channel_mix", draw_channels, branches=ctx.branches, **ctx.span()),
+           shared="channels")
 st.subheader(ctx.t("services.completion_title"), divider="gray")
 left, right = st.columns(2)
 with left:
-    ui.guarded(ctx, draw_days)
+    ui.guarded(ctx, draw_days, shared=True)
 with right:
-    ui.guarded(ctx, draw_backlog)
+    ui.guarded(ctx, draw_backlog, shared=True)
+    with st.expander(ctx.t("services.backlog_table"), icon=":material/table:"):
+        ui.guarded(ctx, draw_backlog_table, shared=True)
+        ui.guarded(ctx, draw_backlog_downloads)
 ui.footer(ctx)
