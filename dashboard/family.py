@@ -177,7 +177,8 @@ def family_sections(ctx: ui.Page) -> dict | None:
         comparison_table(ctx, chosen, targets(ctx))
 
     def table_downloads() -> None:
-        if not comparison_data(ctx, chosen, targets(ctx)).empty:
+        period = ctx.state.period_to  # (the rows' presence, not the whole comparison: this runs in every session)
+        if not ctx.query("branch_kpis", branches=ctx.branches, period_from=period, period_to=period).empty:
             ui.downloads(ctx, lambda: comparison_export(ctx, chosen, targets(ctx)), f"{chosen['kpi']}_by_branch",
                          key=f"{ctx.key}_table")
 

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -50,6 +51,12 @@ class Page:
     current_version: str
     branch_names: dict[str, str]
     periods: list[dt.date]
+
+    @cached_property
+    def view_key(self) -> tuple:
+        """What a shared section depends on (see ui.guarded): the warehouse file, the query files, the page and its
+        link. Worked out once per run."""
+        return str(self.path), _queries_fingerprint(), self.key, links.query_string(self.state)
 
     @property
     def spec(self) -> registry.PageSpec:
@@ -119,11 +126,18 @@ def ensure_published() -> warehouse.Published:
     return published
 
 
+REFERENCE_QUERIES = ("branch_list", "available_periods", "data_version_info")
+
+
 def reference(path: str) -> tuple[dict[str, str], list[dt.date], dict]:
-    """Branch names, the periods with data and the data_version row of a warehouse, from their query files."""
-    branches = _cached(path, "branch_list", queries.load("branch_list").digest, {})
-    periods = _cached(path, "available_periods", queries.load("available_periods").digest, {})
-    info = _cached(path, "data_version_info", queries.load("data_version_info").digest, {})
+    """Branch names, the periods with data and the data_version row of a warehouse, from their query files.
+    Every run of every page needs them: read once per warehouse and query content, shared (do not change them)."""
+    return _reference(path, tuple(queries.load(name).digest for name in REFERENCE_QUERIES))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+def _reference(path: str, digests: tuple[str, ...]) -> tuple[dict[str, str], list[dt.date], dict]:
+    branches, periods, info = (queries.run(connection(path), name) for name in REFERENCE_QUERIES)
     names = dict(zip(branches["branch_code"], branches["branch_name"]))
     return names, [formats.to_month(p) for p in periods["period"]], info.iloc[0].to_dict()
 
@@ -297,7 +311,7 @@ def _queries_fingerprint() -> tuple:
 
 def view_key(ctx: Page) -> tuple:
     """Everything a shared section may depend on: the warehouse file, the query files, the page and its link."""
-    return str(ctx.path), _queries_fingerprint(), ctx.key, links.query_string(ctx.state)
+    return ctx.view_key
 
 
 # A meeting opens one link many times: a section that depends only on the view (the data version, the query
