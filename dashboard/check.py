@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard import config, queries, sandbox, warehouse
+from dashboard import config, queries, warehouse
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def check_files(queries_dir: Path | str | None = None) -> tuple[list[Problem], l
 
 def check_all(warehouse_path: Path | str | None = None, queries_dir: Path | str | None = None) -> list[Problem]:
     """check_files, then run each page query on the published warehouse (read-only, through the SQL
-    sandbox's locked-down connection) with default_params; problems sorted by file."""
+    reader connection) with default_params; problems sorted by file."""
     folder = _queries_dir(queries_dir)
     problems, loaded = check_files(folder)
     if warehouse_path is None:
@@ -65,8 +65,8 @@ def check_all(warehouse_path: Path | str | None = None, queries_dir: Path | str 
                                                 "run `python -m dashboard build` first")]
         warehouse_path = pub.path
     try:
-        con = sandbox.open_guarded(warehouse_path)
-    except sandbox.SqlProblem as exc:
+        con = warehouse.connect(warehouse_path)
+    except warehouse.ReaderError as exc:
         return problems + [Problem(Path(warehouse_path), str(exc))]
     try:
         try:

@@ -56,46 +56,15 @@ class SqlResult:
     columns: list[str]
 
 
-def connection_config() -> dict:
-    """Settings applied when the connection opens, before any SQL. Every in-process connection to the same
-    warehouse file must use this same config: DuckDB refuses a second connection with a different one."""
-    return {
-        "enable_external_access": False,  # no file reads/writes besides the database, no ATTACH/INSTALL/LOAD
-        "autoload_known_extensions": False,
-        "autoinstall_known_extensions": False,
-        "allow_community_extensions": False,
-        "allow_persistent_secrets": False,
-        "python_enable_replacements": False,  # SQL must not see the app's Python variables (DataFrames)
-        "temp_directory": "",  # no spilling next to the warehouse: a query that outgrows memory_limit fails
-        "memory_limit": config.setting("DASHBOARD_SQL_MEMORY"),
-        "threads": config.int_setting("DASHBOARD_SQL_THREADS"),
-    }
+connection_config = warehouse.reader_config  # the settings every reader of the warehouse opens with
 
 
 def open_guarded(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A read-only, locked-down connection: file access off, limits set, configuration locked."""
+    """A read-only, locked-down connection (warehouse.connect); a file that cannot be opened is an SqlError."""
     try:
-        con = duckdb.connect(str(path), read_only=True, config=connection_config())
-    except duckdb.Error as exc:
-        hint = ""
-        if "different configuration" in str(exc):
-            hint = (" (this process already holds the warehouse open with other settings: open every "
-                    "connection to it through dashboard.sandbox.open_guarded)")
-        raise SqlError(f"cannot open {path}: {exc}{hint}") from None
-    try:
-        try:
-            con.execute("SET lock_configuration = true")
-        except duckdb.InvalidInputException:
-            pass  # the instance is shared with an open guarded connection, which locked it already
-        locked, external = con.execute(
-            "select current_setting('lock_configuration'), current_setting('enable_external_access')").fetchall()[0]
-        if not locked or external:
-            raise SqlError(f"cannot lock down the connection to {path} (lock_configuration={locked}, "
-                           f"enable_external_access={external}); refusing to run SQL on it")
-    except BaseException:
-        con.close()
-        raise
-    return con
+        return warehouse.connect(path)
+    except warehouse.ReaderError as exc:
+        raise SqlError(str(exc)) from None
 
 
 def published_path(path: Path | str | None = None) -> Path:

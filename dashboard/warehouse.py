@@ -1,4 +1,5 @@
-"""Published warehouse versions: the CURRENT pointer (a contract), kept versions, read-only connections.
+"""Published warehouse versions: the CURRENT pointer (a contract), kept versions, and the one way to open a
+reader (read-only, locked down: the pages, `check` and the SQL sandbox all open the warehouse through connect).
 
 `<data dir>/CURRENT` holds one line: the published warehouse file's path relative to the data
 directory. The build is the only writer; it publishes by replacing CURRENT atomically.
@@ -95,9 +96,48 @@ def prune(data_dir: Path, keep: int) -> list[str]:
     return removed
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only, locked-down connection to a published warehouse file. Every reader in this process uses the
-    SQL sandbox's configuration, since DuckDB refuses two in-process connections to one file configured apart."""
-    from dashboard.sandbox import open_guarded  # the sandbox imports this module
+class ReaderError(Exception):
+    """A warehouse file that cannot be opened, or not locked down, for reading."""
 
-    return open_guarded(path)
+
+def reader_config() -> dict:
+    """Settings applied when a reader opens, before any SQL. Every in-process connection to the same
+    warehouse file must use this same config: DuckDB refuses a second connection with a different one."""
+    return {
+        "enable_external_access": False,  # no file reads/writes besides the database, no ATTACH/INSTALL/LOAD
+        "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False,
+        "allow_community_extensions": False,
+        "allow_persistent_secrets": False,
+        "python_enable_replacements": False,  # SQL must not see the app's Python variables (DataFrames)
+        "temp_directory": "",  # no spilling next to the warehouse: a query that outgrows memory_limit fails
+        "memory_limit": config.setting("DASHBOARD_SQL_MEMORY"),
+        "threads": config.int_setting("DASHBOARD_SQL_THREADS"),
+    }
+
+
+def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only, locked-down connection to a warehouse file: file access off, limits set, configuration
+    locked. Raises ReaderError. The SQL sandbox adds its statement check, time limit and row cap on top."""
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=reader_config())
+    except duckdb.Error as exc:
+        hint = ""
+        if "different configuration" in str(exc):
+            hint = (" (this process already holds the warehouse open with other settings: open every "
+                    "connection to it through dashboard.warehouse.connect, as sandbox.open_guarded does)")
+        raise ReaderError(f"cannot open {path}: {exc}{hint}") from None
+    try:
+        try:
+            con.execute("SET lock_configuration = true")
+        except duckdb.InvalidInputException:
+            pass  # the instance is shared with an open reader, which locked it already
+        locked, external = con.execute(
+            "select current_setting('lock_configuration'), current_setting('enable_external_access')").fetchall()[0]
+        if not locked or external:
+            raise ReaderError(f"cannot lock down the connection to {path} (lock_configuration={locked}, "
+                              f"enable_external_access={external}); refusing to run SQL on it")
+    except BaseException:
+        con.close()
+        raise
+    return con
