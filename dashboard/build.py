@@ -237,8 +237,8 @@ def check_targets(con, loaded, problems: Problems) -> None:
     if unknown:
         names = ", ".join(repr(u[0]) for u in unknown)
         known = ", ".join(r[0] for r in con.execute("select kpi from kpis order by sort_order").fetchall())
-        problems.add(loaded["targets"].path.name, f"column kpi: {names} is not a KPI in queries/models/kpis.sql "
-                                                  f"(known: {known})")
+        problems.add(loaded["targets"].path.name, f"{names} is not a KPI in queries/models/kpis.sql "
+                                                  f"(known: {known})", column="kpi")
 
 
 # ---------------------------------------------------------------- command line

@@ -1,26 +1,16 @@
 """`python -m dashboard check`: every query and model file parses, and every page query runs on the warehouse.
 
-Problems are reported one per line as `path: message`, so an editor or CI log points at the file.
+Problems (dashboard.problems.Problem) print one per line as `path: message`, so an editor or CI log points at
+the file.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard import config, queries, warehouse
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    message: str
-
-    def __str__(self) -> str:
-        """One line: DuckDB's multi-line messages joined, its ^^^ marker lines dropped."""
-        parts = [line.strip() for line in self.message.splitlines() if line.strip(" ^")]
-        return f"{queries.display_path(self.path)}: {' '.join(parts)}"
+from dashboard.problems import Problem
 
 
 def _queries_dir(queries_dir: Path | str | None) -> Path:
@@ -43,12 +33,12 @@ def check_files(queries_dir: Path | str | None = None) -> tuple[list[Problem], l
         try:
             loaded.append(queries.load(path.stem, folder))
         except queries.QueryError as exc:
-            problems.append(Problem(exc.path, exc.message))
+            problems.append(exc.problem)
     for path in sorted((folder / "models").glob("*.sql")):
         try:
             queries.parse_model(path)
         except queries.QueryError as exc:
-            problems.append(Problem(exc.path, exc.message))
+            problems.append(exc.problem)
     return problems, loaded
 
 
@@ -84,7 +74,7 @@ def check_all(warehouse_path: Path | str | None = None, queries_dir: Path | str 
             try:
                 queries.run(con, query.name, {p: defaults[p] for p in query.params}, folder)
             except queries.QueryError as exc:
-                problems.append(Problem(exc.path, exc.message))
+                problems.append(exc.problem)
     finally:
         con.close()
     return sorted(problems, key=lambda p: str(p.path))

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard.contract import TABLES, Column, Table
+from dashboard.problems import Problem
 
 EMPTY_ALLOWED = {"targets", "annotations"}
 # After stripping spaces, dots, dashes and brackets: a Vietnamese phone number with 0, 84 or +84.
@@ -26,22 +27,13 @@ MAX_PROBLEMS = 50
 
 
 @dataclass
-class Problem:
-    file: str
-    message: str
-
-    def __str__(self) -> str:
-        sep = " " if self.message.startswith(("row ", "line ")) else ": "
-        return f"{self.file}{sep}{self.message}"
-
-
-@dataclass
 class Problems:
     items: list[Problem] = field(default_factory=list)
 
-    def add(self, file: str, message: str) -> None:
+    def add(self, file: str, message: str, *, row: int | None = None, line: int | None = None,
+            column: str | None = None, hint: str | None = None) -> None:
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(file, message))
+            self.items.append(Problem(file, message, row=row, column=column, hint=hint, line=line))
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -108,7 +100,7 @@ def check_utf8(path: Path, problems: Problems) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(4)
         if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            problems.add(path.name, "is UTF-16, not UTF-8: save it again as 'CSV UTF-8'")
+            problems.add(path.name, "is UTF-16, not UTF-8", hint="save it again as 'CSV UTF-8'")
             return False
         fh.seek(0)
         while chunk := fh.read(1 << 22):
@@ -116,8 +108,8 @@ def check_utf8(path: Path, problems: Problems) -> bool:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
                 line += chunk[: exc.start].count(b"\n")
-                problems.add(path.name, f"line {line} is not UTF-8 (byte {chunk[exc.start]:#04x}): "
-                                        "save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)")
+                problems.add(path.name, f"is not UTF-8 (byte {chunk[exc.start]:#04x})", line=line,
+                             hint="save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)")
                 return False
             line += chunk.count(b"\n")
         try:
@@ -129,7 +121,7 @@ def check_utf8(path: Path, problems: Problems) -> bool:
 
 
 def sniff(path: Path, problems: Problems) -> Dialect | None:
-    with open(path, "r", encoding="utf-8-sig", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
     if not first.strip():
         problems.add(path.name, "is empty: expected a header row and data rows")
@@ -157,15 +149,18 @@ def parse_expr(col: Column, src_type: str, vietnamese: bool) -> str | None:
         return f"try_cast({v} as {col.type})"
     t = f"trim({v})"
     if col.type == "DATE":
-        return (f"case when regexp_full_match({t}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') then try_strptime({t}, '%Y-%m-%d')::date "
-                f"when regexp_full_match({t}, '\\d{{2}}/\\d{{2}}/\\d{{4}}') then try_strptime({t}, '%d/%m/%Y')::date end")
+        return (f"case when regexp_full_match({t}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+                f"then try_strptime({t}, '%Y-%m-%d')::date "
+                f"when regexp_full_match({t}, '\\d{{2}}/\\d{{2}}/\\d{{4}}') "
+                f"then try_strptime({t}, '%d/%m/%Y')::date end")
     if col.type == "BOOLEAN":
         return (f"case when lower({t}) in ('true', '1', 'yes', 'có', 'x') then true "
                 f"when lower({t}) in ('false', '0', 'no', 'không') then false end")
     if col.type == "BIGINT":
         if vietnamese:
             return (f"case when regexp_full_match({t}, '-?\\d+') then try_cast({t} as bigint) "
-                    f"when regexp_full_match({t}, '-?\\d{{1,3}}(\\.\\d{{3}})+') then try_cast(replace({t}, '.', '') as bigint) end")
+                    f"when regexp_full_match({t}, '-?\\d{{1,3}}(\\.\\d{{3}})+') "
+                    f"then try_cast(replace({t}, '.', '') as bigint) end")
         return f"case when regexp_full_match({t}, '-?\\d+') then try_cast({t} as bigint) end"
     if col.type == "DOUBLE":
         if vietnamese:
@@ -206,6 +201,10 @@ class Source:
 
     def where(self, row: int) -> str:
         return f"row {row} (line {row + 1})" if self.is_csv else f"row {row}"
+
+    def at(self, row: int) -> dict:
+        """Where a data row is, as Problem fields: its row, and its line in a CSV file (after the header)."""
+        return {"row": row, "line": row + 1 if self.is_csv else None}
 
 
 def open_source(con: duckdb.DuckDBPyConnection, table: Table, path: Path, problems: Problems) -> Source | None:
@@ -268,19 +267,20 @@ def first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def csv_error(name: str, exc: Exception) -> str:
+def csv_error(exc: Exception) -> dict:
+    """DuckDB's CSV error as Problems.add arguments: the message and, when DuckDB says it, the line."""
     text = str(exc)
     line = re.search(r"CSV Error on Line: (\d+)", text)
     found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if line and found:
         exp, got = found.groups()
         hint = " (the file looks truncated)" if int(got) < int(exp) else " (a value may hold an unquoted separator)"
-        return f"line {line.group(1)} has {got} fields, expected {exp}{hint}"
+        return {"message": f"has {got} fields, expected {exp}{hint}", "line": int(line.group(1))}
     if "unicode" in text.lower():
-        return "is not UTF-8: save the file as 'CSV UTF-8'"
+        return {"message": "is not UTF-8", "hint": "save the file as 'CSV UTF-8'"}
     if line:
-        return f"line {line.group(1)}: {first_line(exc)}"
-    return first_line(exc)
+        return {"message": f"cannot be read: {first_line(exc)}", "line": int(line.group(1))}
+    return {"message": first_line(exc)}
 
 
 def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> bool:
@@ -290,7 +290,10 @@ def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> boo
     try:
         con.execute(f"create or replace table {ident(src.table.name)} as select {select} from {src.scan}")
     except duckdb.Error as exc:
-        problems.add(name, csv_error(name, exc) if src.is_csv else f"cannot be read: {first_line(exc)}")
+        if src.is_csv:
+            problems.add(name, **csv_error(exc))
+        else:
+            problems.add(name, f"cannot be read: {first_line(exc)}")
         return False
     parsed_cols = [c for c in src.table.columns if src.exprs[c.name] != ident(c.name)]
     bad = False
@@ -305,8 +308,8 @@ def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> boo
                 cond = (f"{ident(col.name)} is not null and trim(cast({ident(col.name)} as varchar)) <> '' "
                         f"and ({src.exprs[col.name]}) is null")
                 row, value = locate_raw(con, src, cond, col.name)
-                problems.add(name, f"{src.where(row)}, column {col.name}: {value!r} is not "
-                                   f"{expected_text(col, src.vietnamese)}{more(n)}")
+                problems.add(name, f"{value!r} is not {expected_text(col, src.vietnamese)}{more(n)}",
+                             column=col.name, **src.at(row))
     row_count = con.execute(f"select count(*) from {ident(src.table.name)}").fetchall()[0][0]
     if row_count == 0 and src.table.name not in EMPTY_ALLOWED:
         problems.add(name, "has a header but no data rows: the export is empty or truncated")
@@ -395,7 +398,7 @@ def check_table(con, src: Source, problems: Problems) -> None:
                        f"{src.where(row)}: remove the column or its values; no personal data enters the warehouse"
                 problems.add(name, text + more(n))
                 continue
-            problems.add(name, f"{src.where(row)}, column {column}: {text}{more(n)}")
+            problems.add(name, f"{text}{more(n)}", column=column, **src.at(row))
     if t.key and keys_unique_fast(con, src, tbl, ident(t.key), t.column(t.key).type):
         return
     if t.key:
@@ -465,5 +468,5 @@ def check_references(con, sources: dict[str, Source], problems: Problems) -> Non
                 what = f"a known {ref.target} in {sources[ref.table].path.name}"
                 if ref.where:
                     what += f" ({ref.where})"
-                problems.add(src.path.name, f"{src.where(row)}, column {ref.column}: {_plain(example)!r} is not "
-                                            f"{what}{more(n)}")
+                problems.add(src.path.name, f"{_plain(example)!r} is not {what}{more(n)}", column=ref.column,
+                             **src.at(row))

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from dashboard import config
+from dashboard.problems import Problem, display_path
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 QUERY_REQUIRED = ("title", "title_en", "grain", "params")
@@ -38,6 +39,10 @@ class QueryError(Exception):
         self.path = Path(path)
         self.message = message
         super().__init__(f"{display_path(self.path)}: {message}")
+
+    @property
+    def problem(self) -> Problem:
+        return Problem(self.path, self.message)
 
 
 @dataclass(frozen=True)
@@ -63,15 +68,6 @@ class ModelFile:
     description: str
     sql: str
     digest: str
-
-
-def display_path(path: Path | str) -> str:
-    """`queries/x.sql` for files in the repository, the full path otherwise."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(config.REPO_ROOT).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _dir(queries_dir: Path | str | None) -> Path:
