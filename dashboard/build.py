@@ -1,19 +1,17 @@
-"""`python -m dashboard build --source DIR`: validate the exports, load the raw tables, run the models in
-queries/models/, write a new warehouse file and publish it atomically.
+"""The build (`python -m dashboard build --source DIR`, parsed in dashboard/cli.py): validate the exports, load
+the raw tables, run the models in queries/models/, write a new warehouse file and publish it atomically.
 
 The published warehouse is never written: the build writes `<version>.building-<pid>` beside it, renames it
 when complete and only then replaces the CURRENT pointer. A failed or killed build leaves both untouched.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
 import os
 import re
 import shutil
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -239,38 +237,3 @@ def check_targets(con, loaded, problems: Problems) -> None:
         known = ", ".join(r[0] for r in con.execute("select kpi from kpis order by sort_order").fetchall())
         problems.add(loaded["targets"].path.name, f"{names} is not a KPI in queries/models/kpis.sql "
                                                   f"(known: {known})", column="kpi")
-
-
-# ---------------------------------------------------------------- command line
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", required=True, type=Path, help="folder with one export file per table")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
-    parser.add_argument("--keep", type=int, help="versions to keep (default: $DASHBOARD_KEEP_VERSIONS)")
-
-
-def print_progress(fraction: float, message: str) -> None:
-    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        result = build(args.source, args.data_dir, print_progress, args.keep)
-    except ExportError as exc:
-        print(f"The exports in {args.source} were not loaded; the published data is unchanged. Fix these:",
-              file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    except ModelError as exc:
-        print(f"A model failed; the published data is unchanged.\n  {exc}", file=sys.stderr)
-        return 1
-    width = max(len(n) for n in result.row_counts)
-    for name, rows in result.row_counts.items():
-        print(f"{name:<{width}}  {rows:>12,}")
-    print(f"latest period   {result.latest_period:%Y-%m}")
-    print(f"version         {result.version}")
-    print(f"published       {result.path}")
-    print(f"seconds         {result.seconds:.1f}")
-    return 0

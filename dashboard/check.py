@@ -5,8 +5,6 @@ the file.
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 from dashboard import config, queries, warehouse
@@ -80,21 +78,7 @@ def check_all(warehouse_path: Path | str | None = None, queries_dir: Path | str 
     return sorted(problems, key=lambda p: str(p.path))
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--queries", type=Path, default=None, metavar="DIR",
-                        help=f"the queries folder to check (default: {queries.display_path(config.QUERIES_DIR)})")
-    parser.add_argument("--warehouse", type=Path, default=None, metavar="FILE",
-                        help="a warehouse file to run the queries on (default: the published one)")
-
-
-def run(args: argparse.Namespace) -> int:
-    problems = check_all(args.warehouse, args.queries)
-    for problem in problems:
-        print(problem)
-    folder = _queries_dir(args.queries)
-    count = len(list(folder.glob("*.sql"))) + len(list((folder / "models").glob("*.sql")))
-    if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {count} files", file=sys.stderr)
-        return 1
-    print(f"{count} query and model files ok", file=sys.stderr)
-    return 0
+def count_files(queries_dir: Path | str | None = None) -> int:
+    """How many query and model files check_all looks at."""
+    folder = _queries_dir(queries_dir)
+    return len(list(folder.glob("*.sql"))) + len(list((folder / "models").glob("*.sql")))

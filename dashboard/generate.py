@@ -38,14 +38,11 @@ exactly those figures.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
-import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import numpy as np
@@ -264,7 +261,8 @@ def _customers(rng: np.random.Generator, n: int, mean_gap: int | None = None,
     disc_p = rng.integers(0, N_PERIODS, n)
     disc = (rng.random(n) < 0.012) & (disc_p >= first_p + 3)
     last_p = np.where(disc, disc_p, N_PERIODS - 1)
-    disconnected = np.where(disc, PERIOD_START[np.minimum(disc_p, N_PERIODS)] + last_day - 1 + rng.integers(0, 8, n), NEVER)
+    disconnected = np.where(disc, PERIOD_START[np.minimum(disc_p, N_PERIODS)] + last_day - 1 + rng.integers(0, 8, n),
+                            NEVER)
 
     # payment habits: richer households pay online more; businesses nearly always online
     z_pay = 0.7 * z_level + np.sqrt(1 - 0.49) * rng.standard_normal(n)
@@ -862,7 +860,8 @@ def _reference(name: str) -> pa.Table:
     src = _sql_path(REFERENCE_DIR / f"{name}.csv")
     con = duckdb.connect()
     try:
-        data = con.sql(f"SELECT * FROM read_csv('{src}', header = true, delim = ',', columns = {{{types}}})").to_arrow_table()
+        data = con.sql(f"SELECT * FROM read_csv('{src}', header = true, delim = ',', "
+                       f"columns = {{{types}}})").to_arrow_table()
     finally:
         con.close()
     return _table(name, {c: data.column(c).combine_chunks() for c in data.column_names})
@@ -1042,39 +1041,3 @@ def generate(out_dir, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SE
         raise
     report(1.0, "done")
     return {name: rows[name] for name in contract.LOAD_ORDER}
-
-
-# ---------------------------------------------------------------- command line
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, default=None,
-                        help="directory to write the exports to (default: <DASHBOARD_DATA_DIR>/exports)")
-    parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS,
-                        help=f"number of customers (default {DEFAULT_CUSTOMERS:,}, about 14 million bills)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--format", choices=FORMATS, default="parquet", dest="format",
-                        help="file format (default parquet)")
-
-
-def run(args: argparse.Namespace) -> int:
-    out = args.out if args.out is not None else config.data_dir() / "exports"
-    steps: list[tuple[float, str]] = []
-    t0 = time.perf_counter()
-
-    def progress(fraction: float, message: str) -> None:
-        steps.append((time.perf_counter(), message))
-        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
-
-    try:
-        rows = generate(out, customers=args.customers, seed=args.seed, fmt=args.format, progress=progress)
-    except (ValueError, OSError, duckdb.Error) as exc:
-        print(f"generate failed: {exc}", file=sys.stderr)
-        return 1
-    total = time.perf_counter() - t0
-    print(f"wrote {args.format} exports to {out} (customers={args.customers:,}, seed={args.seed})")
-    for name, count in rows.items():
-        print(f"  {name:<17} {count:>12,} rows")
-    print("timings:")
-    for (t_start, message), (t_end, _) in zip(steps, steps[1:]):
-        print(f"  {t_end - t_start:6.2f} s  {message}")
-    print(f"  {total:6.2f} s  total")
-    return 0

@@ -7,15 +7,11 @@ lock_configuration stop whatever the check might miss (DuckDB 2.0 types `WITH x 
 """
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -332,91 +328,3 @@ def describe_schema(path: Path | str | None = None, lang: str = "vi") -> pd.Data
         on_branch_month = schema["table_name"] == "branch_month"
         schema.loc[on_branch_month, "description"] = schema.loc[on_branch_month, "column_name"].map(text)
     return schema
-
-
-# --- command line -------------------------------------------------------------------------------------------
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sql", help="one read statement; '-' reads it from standard input")
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                        help="how the result is written to standard output (default: table)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="S",
-                        help="seconds before the query is stopped (default: DASHBOARD_SQL_TIMEOUT)")
-    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
-                        help="rows written before the result is marked truncated (default: DASHBOARD_SQL_MAX_ROWS)")
-
-
-def _plain_value(value):
-    """Nested values (LIST, STRUCT, MAP come back as numpy arrays and dicts) as plain Python; BLOBs as hex."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    if isinstance(value, dict):
-        return {k: _plain_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
-        return [_plain_value(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
-    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy scalars
-        return value.item()
-    return value
-
-
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
-    """The result ready for text: date-only timestamps as YYYY-MM-DD, nested values as Python lists/dicts."""
-    out = df.copy()
-    for name in out.columns:
-        col = out[name]
-        if pd.api.types.is_datetime64_any_dtype(col) and getattr(col.dt, "tz", None) is None:
-            valid = col.dropna()
-            if (valid == valid.dt.normalize()).all():
-                out[name] = col.dt.strftime("%Y-%m-%d").astype("object").where(col.notna(), None)
-        elif col.dtype == object:
-            out[name] = col.map(_plain_value, na_action="ignore")
-    return out
-
-
-def _json_value(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return str(value)
-
-
-def write_result(df: pd.DataFrame, fmt: str, out) -> None:
-    """csv: header then rows; json: a list of records; table: aligned columns (EXPLAIN plans as drawn)."""
-    df = _plain(df)
-    if fmt == "csv":
-        nested = [c for c in df.columns if df[c].dtype == object]
-        for name in nested:  # LIST/STRUCT/MAP cells as JSON text
-            df[name] = df[name].map(lambda v: json.dumps(v, ensure_ascii=False, default=_json_value)
-                                    if isinstance(v, (list, dict)) else v)
-        df.to_csv(out, index=False, lineterminator="\n")
-    elif fmt == "json":
-        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-        json.dump(records, out, ensure_ascii=False, default=_json_value)
-        out.write("\n")
-    elif list(df.columns) == ["explain_key", "explain_value"]:
-        out.write("\n".join(str(v) for v in df["explain_value"]) + "\n")
-    elif df.empty:
-        out.write("  ".join(str(c) for c in df.columns) + "\n")
-    else:
-        out.write(df.to_string(index=False) + "\n")
-
-
-def run(args: argparse.Namespace) -> int:
-    sql = sys.stdin.read() if args.sql == "-" else args.sql
-    try:
-        result = run_sql(sql, timeout=args.timeout, max_rows=args.max_rows)
-    except SqlRefused as exc:
-        print(f"refused: {exc}", file=sys.stderr)
-        return 2
-    except SqlTimeout as exc:
-        print(f"timeout: {exc}", file=sys.stderr)
-        return 3
-    except (SqlProblem, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    write_result(result.df, args.format, sys.stdout)
-    rows = f"{result.row_count_shown} row{'s' if result.row_count_shown != 1 else ''}"
-    note = ("; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)" if result.truncated else "")
-    print(f"{rows} in {result.elapsed_s:.3f} s{note}", file=sys.stderr)
-    return 0

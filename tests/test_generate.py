@@ -13,7 +13,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import config, contract, generate as gen
+from dashboard import cli, config, contract
+from dashboard import generate as gen
 
 SMALL = 800
 PHONE_RE = r"(^|[^0-9])(\+?84|0)[ .\-]?[1-9][0-9]([ .\-]?[0-9]){6,8}($|[^0-9])"
@@ -116,9 +117,9 @@ def test_bad_arguments_are_refused(tmp_path):
 
 def test_cli_run_writes_and_prints_a_timing_summary(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    gen.add_arguments(parser)
+    cli.generate_arguments(parser)
     args = parser.parse_args(["--out", str(tmp_path / "x"), "--customers", "200", "--format", "csv", "--seed", "3"])
-    assert gen.run(args) == 0
+    assert cli.run_generate(args) == 0
     captured = capsys.readouterr()
     assert "total" in captured.out and "bills" in captured.out
     assert "%]" in captured.err  # progress on stderr

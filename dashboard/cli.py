@@ -1,0 +1,312 @@
+"""The command line: `python -m dashboard generate | build | sql | check`, and `--version`.
+
+Argument parsing and printing live here and nowhere else; each command calls plain library functions
+(generate.generate, build.build, sandbox.run_sql, check.check_all), which the app can call too. Heavy modules
+are imported only by the command that needs them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import dashboard
+
+PROG = "python -m dashboard"
+
+
+def version() -> str:
+    """The installed package's version, or dashboard.__version__ when running from a checkout."""
+    from importlib import metadata
+
+    try:
+        for dist in metadata.packages_distributions().get("dashboard", []):
+            return metadata.version(dist)
+    except Exception:  # noqa: BLE001 - metadata is a nicety; the source knows its version
+        pass
+    return dashboard.__version__
+
+
+def _progress(fraction: float, message: str) -> None:
+    print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- generate
+
+
+def generate_arguments(parser: argparse.ArgumentParser) -> None:
+    from dashboard import generate
+
+    parser.add_argument("--out", type=Path, default=None,
+                        help="directory to write the exports to (default: <DASHBOARD_DATA_DIR>/exports)")
+    parser.add_argument("--customers", type=int, default=generate.DEFAULT_CUSTOMERS,
+                        help=f"number of customers (default {generate.DEFAULT_CUSTOMERS:,}, about 14 million bills)")
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED,
+                        help=f"random seed (default {generate.DEFAULT_SEED})")
+    parser.add_argument("--format", choices=generate.FORMATS, default="parquet", dest="format",
+                        help="file format (default parquet)")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from dashboard import config, generate
+
+    out = args.out if args.out is not None else config.data_dir() / "exports"
+    steps: list[tuple[float, str]] = []
+    t0 = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        steps.append((time.perf_counter(), message))
+        _progress(fraction, message)
+
+    try:
+        rows = generate.generate(out, customers=args.customers, seed=args.seed, fmt=args.format, progress=progress)
+    except (ValueError, OSError, duckdb.Error) as exc:
+        print(f"generate failed: {exc}", file=sys.stderr)
+        return 1
+    total = time.perf_counter() - t0
+    print(f"wrote {args.format} exports to {out} (customers={args.customers:,}, seed={args.seed})")
+    for name, count in rows.items():
+        print(f"  {name:<17} {count:>12,} rows")
+    print("timings:")
+    for (t_start, message), (t_end, _) in zip(steps, steps[1:]):
+        print(f"  {t_end - t_start:6.2f} s  {message}")
+    print(f"  {total:6.2f} s  total")
+    return 0
+
+
+# ---------------------------------------------------------------- build
+
+
+def build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, type=Path, help="folder with one export file per table")
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
+    parser.add_argument("--keep", type=int, help="versions to keep (default: $DASHBOARD_KEEP_VERSIONS)")
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from dashboard import build
+
+    try:
+        result = build.build(args.source, args.data_dir, _progress, args.keep)
+    except build.ExportError as exc:
+        print(f"The exports in {args.source} were not loaded; the published data is unchanged. Fix these:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except build.ModelError as exc:
+        print(f"A model failed; the published data is unchanged.\n  {exc}", file=sys.stderr)
+        return 1
+    width = max(len(n) for n in result.row_counts)
+    for name, rows in result.row_counts.items():
+        print(f"{name:<{width}}  {rows:>12,}")
+    print(f"latest period   {result.latest_period:%Y-%m}")
+    print(f"version         {result.version}")
+    print(f"published       {result.path}")
+    print(f"seconds         {result.seconds:.1f}")
+    return 0
+
+
+# ---------------------------------------------------------------- sql
+
+
+def sql_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sql", help="one read statement; '-' reads it from standard input")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="how the result is written to standard output (default: table)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="seconds before the query is stopped (default: DASHBOARD_SQL_TIMEOUT)")
+    parser.add_argument("--max-rows", type=int, default=None, metavar="N",
+                        help="rows written before the result is marked truncated (default: DASHBOARD_SQL_MAX_ROWS)")
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    from dashboard import sandbox
+
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    try:
+        result = sandbox.run_sql(sql, timeout=args.timeout, max_rows=args.max_rows)
+    except sandbox.SqlRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except sandbox.SqlTimeout as exc:
+        print(f"timeout: {exc}", file=sys.stderr)
+        return 3
+    except (sandbox.SqlProblem, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_result(result.df, args.format, sys.stdout)
+    rows = f"{result.row_count_shown} row{'s' if result.row_count_shown != 1 else ''}"
+    note = ("; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)" if result.truncated else "")
+    print(f"{rows} in {result.elapsed_s:.3f} s{note}", file=sys.stderr)
+    return 0
+
+
+def _plain_value(value):
+    """Nested values (LIST, STRUCT, MAP come back as numpy arrays and dicts) as plain Python; BLOBs as hex."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0):
+        return [_plain_value(v) for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy scalars
+        return value.item()
+    return value
+
+
+def _plain(df):
+    """The result ready for text: date-only timestamps as YYYY-MM-DD, nested values as Python lists/dicts."""
+    import pandas as pd
+
+    out = df.copy()
+    for name in out.columns:
+        col = out[name]
+        if pd.api.types.is_datetime64_any_dtype(col) and getattr(col.dt, "tz", None) is None:
+            valid = col.dropna()
+            if (valid == valid.dt.normalize()).all():
+                out[name] = col.dt.strftime("%Y-%m-%d").astype("object").where(col.notna(), None)
+        elif col.dtype == object:
+            out[name] = col.map(_plain_value, na_action="ignore")
+    return out
+
+
+def _json_value(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return str(value)
+
+
+def write_result(df, fmt: str, out) -> None:
+    """csv: header then rows; json: a list of records; table: aligned columns (EXPLAIN plans as drawn)."""
+    df = _plain(df)
+    if fmt == "csv":
+        nested = [c for c in df.columns if df[c].dtype == object]
+        for name in nested:  # LIST/STRUCT/MAP cells as JSON text
+            df[name] = df[name].map(lambda v: json.dumps(v, ensure_ascii=False, default=_json_value)
+                                    if isinstance(v, (list, dict)) else v)
+        df.to_csv(out, index=False, lineterminator="\n")
+    elif fmt == "json":
+        records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
+        json.dump(records, out, ensure_ascii=False, default=_json_value)
+        out.write("\n")
+    elif list(df.columns) == ["explain_key", "explain_value"]:
+        out.write("\n".join(str(v) for v in df["explain_value"]) + "\n")
+    elif df.empty:
+        out.write("  ".join(str(c) for c in df.columns) + "\n")
+    else:
+        out.write(df.to_string(index=False) + "\n")
+
+
+# ---------------------------------------------------------------- check
+
+
+def check_arguments(parser: argparse.ArgumentParser) -> None:
+    from dashboard import config
+    from dashboard.problems import display_path
+
+    parser.add_argument("--queries", type=Path, default=None, metavar="DIR",
+                        help=f"the queries folder to check (default: {display_path(config.QUERIES_DIR)})")
+    parser.add_argument("--warehouse", type=Path, default=None, metavar="FILE",
+                        help="a warehouse file to run the queries on (default: the published one)")
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from dashboard import check
+
+    problems = check.check_all(args.warehouse, args.queries)
+    for problem in problems:
+        print(problem)
+    count = check.count_files(args.queries)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {count} files", file=sys.stderr)
+        return 1
+    print(f"{count} query and model files ok", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- the commands
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    example: str
+    exit_codes: tuple[tuple[int, str], ...]
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+    def epilog(self) -> str:
+        codes = "\n".join(f"  {code}  {meaning}" for code, meaning in self.exit_codes)
+        return f"example:\n  {self.example}\n\nexit codes:\n{codes}"
+
+
+COMMANDS: dict[str, Command] = {
+    "generate": Command(
+        "write synthetic PC Phú Yên exports",
+        f"{PROG} generate --out data/exports/synthetic --customers 290000 --format parquet",
+        ((0, "exports written"), (1, "generation failed (message on stderr)"), (2, "bad arguments")),
+        generate_arguments, run_generate),
+    "build": Command(
+        "validate exports, build and publish a new warehouse",
+        f"{PROG} build --source sample_data/sample",
+        ((0, "a new version is published"),
+         (1, "exports or a model refused: every problem on stderr, the published data unchanged"),
+         (2, "bad arguments")),
+        build_arguments, run_build),
+    "sql": Command(
+        "run read-only SQL against the published warehouse",
+        f"{PROG} sql \"select branch_code, remote_read_rate from branch_month limit 5\" --format csv",
+        ((0, "result on stdout"), (1, "SQL error, bad setting or no published warehouse"),
+         (2, "refused: not one read statement (or bad arguments)"), (3, "stopped at the time limit")),
+        sql_arguments, run_sql),
+    "check": Command(
+        "check every query and model file against the published warehouse",
+        f"{PROG} check --queries queries",
+        ((0, "every file is fine"), (1, "problems found, one line each on stdout"), (2, "bad arguments")),
+        check_arguments, run_check),
+}
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked (reading package metadata takes a moment)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"dashboard {version()}")
+        parser.exit()
+
+
+def parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen command's arguments are added (generate's defaults import numpy)."""
+    top = argparse.ArgumentParser(prog=PROG, description="The digital-services dashboard's commands: generate "
+                                  "exports, build and publish the warehouse, run read-only SQL, check query files.",
+                                  epilog=f"example:\n  {COMMANDS['build'].example}\n\n"
+                                         f"'{PROG} COMMAND --help' shows each command's example and exit codes.",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top.add_argument("--version", action=_Version, help="print the version and exit")
+    sub = top.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
+    for name, command in COMMANDS.items():
+        child = sub.add_parser(name, help=command.help, description=command.help, epilog=command.epilog(),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        if name == chosen:
+            command.add_arguments(child)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = argv[0] if argv and argv[0] in COMMANDS else None
+    args = parser(chosen).parse_args(argv)
+    return COMMANDS[args.command].run(args)

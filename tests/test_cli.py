@@ -1,0 +1,65 @@
+"""The command line: one module parses and prints for every command; --help shows an example and the exit codes;
+--version; the library modules neither print nor parse arguments."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dashboard
+from dashboard import cli
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("command", sorted(cli.COMMANDS))
+def test_help_shows_an_example_and_the_exit_codes(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    example = out.split("example:\n", 1)[1].splitlines()[0]
+    assert example.strip().startswith(f"python -m dashboard {command} ")
+    codes = out.split("exit codes:\n", 1)[1]
+    assert "  0  " in codes and "  1  " in codes
+
+
+def test_top_level_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert all(name in out for name in cli.COMMANDS) and "--version" in out
+
+
+def test_version_comes_from_the_package_when_not_installed(monkeypatch, capsys):
+    from importlib import metadata
+
+    monkeypatch.setattr(metadata, "packages_distributions", lambda: {})
+    assert cli.version() == dashboard.__version__ == "0.5.0"
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == "dashboard 0.5.0\n"
+
+
+def test_python_m_dashboard_version():
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "--version"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"dashboard {cli.version()}\n"
+
+
+def test_no_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([])
+    assert info.value.code == 2
+    assert "required" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["generate", "build", "check", "sandbox", "exports", "queries",
+                                    "warehouse", "problems", "config"])
+def test_library_modules_neither_print_nor_parse_arguments(module):
+    text = (REPO / "dashboard" / f"{module}.py").read_text(encoding="utf-8")
+    for word in ("argparse", "print(", "sys.argv", "sys.stdout", "sys.stderr", "streamlit"):
+        assert word not in text, f"dashboard/{module}.py uses {word}"
