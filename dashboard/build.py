@@ -1,5 +1,6 @@
 """The build (`python -m dashboard build --source DIR`, parsed in dashboard/cli.py): validate the exports, load
-the raw tables, run the models in queries/models/, write a new warehouse file and publish it atomically.
+the raw tables, run the models in queries/models/ (dashboard/models.py) and their data tests, write a new
+warehouse file and publish it atomically.
 
 The published warehouse is never written: the build writes `<version>.building-<pid>` beside it, renames it
 when complete and only then replaces the CURRENT pointer. A failed or killed build leaves both untouched.
@@ -10,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,13 +20,14 @@ from typing import Callable
 
 import duckdb
 
-from dashboard import config, warehouse
+from dashboard import config, models, warehouse
 from dashboard.contract import LOAD_ORDER, TABLES
 from dashboard.exports import (ExportError, Problems, check_references, check_table, find_sources, ident, load,
                                open_source)
+from dashboard.models import DataTestError, ModelError
 
 Progress = Callable[[float, str], None]
-MODEL_HEADER_RE = re.compile(r"^--\s*model:\s*(\w+)\s*$", re.M)
+__all__ = ["build", "BuildResult", "ExportError", "ModelError", "DataTestError"]
 
 
 @dataclass
@@ -36,71 +37,6 @@ class BuildResult:
     row_counts: dict[str, int]
     latest_period: dt.date | None
     seconds: float
-
-
-# ---------------------------------------------------------------- models
-
-
-@dataclass(frozen=True)
-class Model:
-    name: str
-    path: Path
-    sql: str
-    depends: tuple[str, ...]
-
-    @property
-    def is_staging(self) -> bool:
-        return self.name.startswith("stg_")
-
-
-def strip_comments(sql: str) -> str:
-    return re.sub(r"--[^\n]*", "", sql)
-
-
-def load_models(models_dir: Path | None = None) -> list[Model]:
-    """Every model file, in dependency order (a model runs after the models its SQL names)."""
-    models_dir = Path(models_dir or config.MODELS_DIR)
-    files = sorted(models_dir.glob("*.sql"))
-    names = {p.stem for p in files}
-    raw = {}
-    for path in files:
-        sql = path.read_text(encoding="utf-8")
-        body = strip_comments(sql)
-        deps = tuple(sorted(n for n in names if n != path.stem and re.search(rf"\b{n}\b", body)))
-        raw[path.stem] = Model(path.stem, path, sql.strip().rstrip(";"), deps)
-    ordered: list[Model] = []
-    done: set[str] = set()
-    visiting: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in done:
-            return
-        if name in visiting:
-            raise ValueError(f"queries/models/{name}.sql: models depend on each other in a cycle")
-        visiting.add(name)
-        for dep in raw[name].depends:
-            visit(dep)
-        visiting.discard(name)
-        done.add(name)
-        ordered.append(raw[name])
-
-    for name in sorted(raw):
-        visit(name)
-    return ordered
-
-
-def run_models(con: duckdb.DuckDBPyConnection, models: list[Model], progress: Progress, start: float, span: float):
-    for i, model in enumerate(models):
-        progress(start + span * i / len(models), f"model {model.name}")
-        kind = "temp table" if model.is_staging else "table"
-        try:
-            con.execute(f"create or replace {kind} {ident(model.name)} as {model.sql}")
-        except duckdb.Error as exc:
-            raise ModelError(f"queries/models/{model.name}.sql: {str(exc).strip().splitlines()[0]}") from exc
-
-
-class ModelError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- the build
@@ -151,8 +87,8 @@ def quiet(_fraction: float, _message: str) -> None:
 
 def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = quiet,
           keep: int | None = None, models_dir: Path | None = None) -> BuildResult:
-    """Validate, load, model and publish. Raises ExportError (with every problem found) or ModelError;
-    in both cases nothing published changes."""
+    """Validate, load, model, test and publish. Raises ExportError (with every problem found), ModelError or
+    DataTestError; in every case nothing published changes."""
     started = time.perf_counter()
     data_dir = Path(data_dir) if data_dir else config.data_dir()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -162,7 +98,7 @@ def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = q
     sources = find_sources(Path(source_dir), problems)
     if problems:
         raise ExportError(problems)
-    models = load_models(models_dir)
+    ordered = models.load(models_dir)
 
     version = new_version()
     final_path = warehouse.new_version_path(version, data_dir)
@@ -193,10 +129,14 @@ def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = q
         check_references(con, loaded, problems)
         if problems:
             raise ExportError(problems)
-        run_models(con, models, progress, 0.55, 0.4)
+        models.run(con, ordered, progress, 0.55, 0.37)
+        progress(0.92, "testing the models")
         check_targets(con, loaded, problems)
         if problems:
             raise ExportError(problems)
+        failed = models.run_tests(con, ordered)
+        if failed:
+            raise DataTestError(failed)
         progress(0.95, "writing data_version")
         row_counts = {name: con.execute(f"select count(*) from {ident(name)}").fetchall()[0][0] for name in LOAD_ORDER}
         first_period, latest_period = con.execute("select min(period), max(period) from bills").fetchall()[0]

@@ -1,4 +1,5 @@
-"""`python -m dashboard check`: every query and model file parses, and every page query runs on the warehouse.
+"""`python -m dashboard check`: every query and model file parses, every table a model reads is an export table
+or another model (and none reads itself in a cycle), and every page query runs on the warehouse.
 
 Problems (dashboard.problems.Problem) print one per line as `path: message`, so an editor or CI log points at
 the file.
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard import config, queries, warehouse
+from dashboard import config, models, queries, warehouse
 from dashboard.problems import Problem
 
 
@@ -32,11 +33,20 @@ def check_files(queries_dir: Path | str | None = None) -> tuple[list[Problem], l
             loaded.append(queries.load(path.stem, folder))
         except queries.QueryError as exc:
             problems.append(exc.problem)
-    for path in sorted((folder / "models").glob("*.sql")):
+    models_dir = folder / "models"
+    headers_ok = True
+    for path in sorted(models_dir.glob("*.sql")):
         try:
             queries.parse_model(path)
         except queries.QueryError as exc:
             problems.append(exc.problem)
+            headers_ok = False
+    if headers_ok and any(models_dir.glob("*.sql")):
+        try:
+            models.load(models_dir)  # what each model reads, from DuckDB's parse: unknown tables, cycles
+        except models.ModelError as exc:
+            problems.extend(Problem(models_dir / Path(str(p.file)).name, p.message, hint=p.hint)
+                            for p in exc.problems)
     return problems, loaded
 
 

@@ -102,7 +102,10 @@ def run_build(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     except build.ModelError as exc:
-        print(f"A model failed; the published data is unchanged.\n  {exc}", file=sys.stderr)
+        what = "A data test failed" if isinstance(exc, build.DataTestError) else "A model failed"
+        print(f"{what}; the published data is unchanged.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 1
     width = max(len(n) for n in result.row_counts)
     for name, rows in result.row_counts.items():
@@ -260,7 +263,7 @@ COMMANDS: dict[str, Command] = {
         "validate exports, build and publish a new warehouse",
         f"{PROG} build --source sample_data/sample",
         ((0, "a new version is published"),
-         (1, "exports or a model refused: every problem on stderr, the published data unchanged"),
+         (1, "exports, a model or a data test refused: every problem on stderr, the published data unchanged"),
          (2, "bad arguments")),
         build_arguments, run_build),
     "sql": Command(

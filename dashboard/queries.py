@@ -3,6 +3,9 @@
 `queries/<name>.sql` holds one SELECT with `$parameters` under a header (`-- title:`, `-- title_en:`,
 `-- grain:`, `-- params:`, optional `-- description:` and `-- columns:`). Files are read on every
 call and parsed once per content, so an edited file takes effect on the next rerun.
+
+Model files (`queries/models/<name>.sql`) have their own header, parsed here too and described in
+dashboard/models.py: `model`, `materialized`, `grain`, optional `description`, `unique_key` and `tests`.
 """
 from __future__ import annotations
 
@@ -22,8 +25,12 @@ from dashboard.problems import Problem, display_path
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 QUERY_REQUIRED = ("title", "title_en", "grain", "params")
 QUERY_FIELDS = QUERY_REQUIRED + ("description", "columns")
-MODEL_REQUIRED = ("model", "grain")
-MODEL_FIELDS = MODEL_REQUIRED + ("description",)
+MODEL_REQUIRED = ("model", "materialized", "grain")
+MODEL_FIELDS = MODEL_REQUIRED + ("description", "unique_key", "tests")
+MATERIALIZED = ("table", "staging")  # staging: a temp table that lives only while the build runs
+TEST_KINDS = ("unique", "not_null", "accepted_range", "relationships")
+TEST_SYNTAX = ("unique(col[, col…]), not_null(col[, col…]), accepted_range(col, min, max) "
+               "(leave a bound empty for none), relationships(col -> table.col)")
 
 _FIELD_RE = re.compile(r"^--\s?([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*$")
 _CONTINUATION_RE = re.compile(r"^--\s{2,}(\S.*?)\s*$")
@@ -60,6 +67,25 @@ class QueryFile:
 
 
 @dataclass(frozen=True)
+class DataTest:
+    """A data test declared in a model header (see dashboard/models.py); str() is its header text."""
+    kind: str  # one of TEST_KINDS
+    columns: tuple[str, ...]
+    low: float | None = None  # accepted_range bounds, None for no bound
+    high: float | None = None
+    to_table: str | None = None  # relationships target
+    to_column: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "accepted_range":
+            low, high = ("" if v is None else f"{v:g}" for v in (self.low, self.high))
+            return f"accepted_range({self.columns[0]}, {low}, {high})"
+        if self.kind == "relationships":
+            return f"relationships({self.columns[0]} -> {self.to_table}.{self.to_column})"
+        return f"{self.kind}({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
 class ModelFile:
     name: str
     path: Path
@@ -68,6 +94,13 @@ class ModelFile:
     description: str
     sql: str
     digest: str
+    materialized: str = "table"
+    unique_key: tuple[str, ...] = ()
+    tests: tuple[DataTest, ...] = ()
+
+    @property
+    def is_staging(self) -> bool:
+        return self.materialized == "staging"
 
 
 def _dir(queries_dir: Path | str | None) -> Path:
@@ -108,7 +141,8 @@ def list_queries(queries_dir: Path | str | None = None) -> list[QueryFile]:
 
 
 def parse_model(path: Path | str) -> ModelFile:
-    """Read and parse a model file of queries/models/ (header: model, grain, optional description)."""
+    """Read and parse a model file of queries/models/ (header: model, materialized, grain, optional
+    description, unique_key and tests; see dashboard/models.py)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -121,8 +155,10 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _split_header(path: Path, text: str, known: tuple[str, ...], strict: bool) -> tuple[dict[str, str], str]:
-    """The leading `-- key: value` lines as a dict, and the SQL after them."""
+def _split_header(path: Path, text: str, known: tuple[str, ...], strict: bool,
+                  repeatable: tuple[str, ...] = ()) -> tuple[dict[str, str], str]:
+    """The leading `-- key: value` lines as a dict, and the SQL after them. A `repeatable` field may appear on
+    several lines; its values are joined with a newline."""
     lines = text.splitlines()
     fields: dict[str, str] = {}
     last = None
@@ -137,11 +173,11 @@ def _split_header(path: Path, text: str, known: tuple[str, ...], strict: bool) -
             fields[last] = f"{fields[last]} {cont.group(1)}".strip()
         elif field:
             key = field.group(1).lower()
-            if key in fields:
+            if key in fields and key not in repeatable:
                 raise QueryError(path, f"line {i + 1}: header field '{key}' appears twice")
             if strict and key not in known:
                 raise QueryError(path, f"line {i + 1}: unknown header field '{key}' (fields: {', '.join(known)})")
-            fields[key] = field.group(2)
+            fields[key] = f"{fields[key]}\n{field.group(2)}" if key in fields else field.group(2)
             last = key
         elif line.strip("- "):
             raise QueryError(path, f"line {i + 1}: {line!r} is not a header line "
@@ -217,17 +253,85 @@ def _parse_query(name: str, path_str: str, text: str) -> QueryFile:
 @lru_cache(maxsize=256)
 def _parse_model(path_str: str, text: str) -> ModelFile:
     path = Path(path_str)
-    fields, sql = _split_header(path, text, MODEL_FIELDS, strict=False)
-    _require(path, fields, MODEL_REQUIRED, "'-- model: <name>' and '-- grain: …'")
+    fields, sql = _split_header(path, text, MODEL_FIELDS, strict=True, repeatable=("tests",))
+    _require(path, fields, MODEL_REQUIRED, "'-- model: <name>', '-- materialized: table|staging' and '-- grain: …'")
     if not NAME_RE.match(fields["model"]):
         raise QueryError(path, f"header field 'model': {fields['model']!r} is not a name "
                          "(lowercase letters, digits, _)")
     if fields["model"] != path.stem:
         raise QueryError(path, f"header says model '{fields['model']}' but the file is {path.name} "
                          "(the build names the table after the file)")
+    materialized = fields["materialized"].strip().lower()
+    if materialized not in MATERIALIZED:
+        raise QueryError(path, f"header field 'materialized': {fields['materialized']!r} is not "
+                         f"{' or '.join(MATERIALIZED)} (table: kept in the warehouse; staging: a temporary table "
+                         "for later models)")
+    unique_key = _name_list(path, "unique_key", fields.get("unique_key", ""))
+    if "unique_key" in fields and not unique_key:
+        raise QueryError(path, "header field 'unique_key' is empty (name the key columns, or leave the line out)")
+    tests = _parse_tests(path, fields.get("tests", ""))
     _one_select(path, sql)
     return ModelFile(name=path.stem, path=path, model=fields["model"], grain=fields["grain"],
-                     description=fields.get("description", ""), sql=sql, digest=_digest(text))
+                     description=fields.get("description", ""), sql=sql, digest=_digest(text),
+                     materialized=materialized, unique_key=unique_key, tests=tests)
+
+
+_TEST_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(([^()]*)\)")
+_SEPARATOR_RE = re.compile(r"[\s,;]*")
+_RELATION_RE = re.compile(r"^([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
+
+
+def _parse_tests(path: Path, raw: str) -> tuple[DataTest, ...]:
+    """The `-- tests:` lines: calls like `unique(a, b)` separated by spaces, commas or semicolons."""
+    tests: list[DataTest] = []
+    pos = 0
+    raw = raw.strip()
+    while pos < len(raw):
+        pos = _SEPARATOR_RE.match(raw, pos).end()
+        if pos >= len(raw):
+            break
+        call = _TEST_RE.match(raw, pos)
+        if call is None:
+            rest = raw[pos:].split("\n")[0]
+            raise QueryError(path, f"header field 'tests': {rest!r} is not a test (tests: {TEST_SYNTAX})")
+        tests.append(_data_test(path, call.group(0), call.group(1).lower(), call.group(2)))
+        pos = call.end()
+    seen = [str(t) for t in tests]
+    dupes = sorted({t for t in seen if seen.count(t) > 1})
+    if dupes:
+        raise QueryError(path, f"header field 'tests' lists {', '.join(dupes)} twice")
+    return tuple(tests)
+
+
+def _data_test(path: Path, text: str, kind: str, inside: str) -> DataTest:
+    def bad(why: str) -> QueryError:
+        return QueryError(path, f"header field 'tests': {text!r} {why} (tests: {TEST_SYNTAX})")
+
+    if kind not in TEST_KINDS:
+        raise bad(f"is not a known test ({', '.join(TEST_KINDS)})")
+    if kind == "relationships":
+        match = _RELATION_RE.match(inside.strip())
+        if not match:
+            raise bad("needs one column, an arrow and a table.column")
+        return DataTest(kind, (match.group(1),), to_table=match.group(2), to_column=match.group(3))
+    args = [a.strip() for a in inside.split(",")]
+    if kind == "accepted_range":
+        if len(args) != 3 or not NAME_RE.match(args[0]):
+            raise bad("needs a column, a minimum and a maximum")
+        try:
+            low, high = (float(a) if a else None for a in args[1:])
+        except ValueError:
+            raise bad("has a bound that is not a number") from None
+        if low is None and high is None:
+            raise bad("needs at least one bound")
+        if low is not None and high is not None and low > high:
+            raise bad("has its minimum above its maximum")
+        return DataTest(kind, (args[0],), low=low, high=high)
+    if not args or not all(NAME_RE.match(a) for a in args):
+        raise bad("needs one or more column names (lowercase letters, digits, _)")
+    if len(set(args)) != len(args):
+        raise bad("names a column twice")
+    return DataTest(kind, tuple(args))
 
 
 def _bindable(value):

@@ -395,3 +395,80 @@ def test_long_estimate_run_and_same_month_closing(tmp_path):
     closers = dict(con.execute("select bill_id, closed_by_bill_id from estimate_trueups").fetchall())
     assert closers == {2: 6, 3: 6, 4: 6, 5: 6, 7: 8}
     con.close()
+
+
+# ---------------------------------------------------------------- models read from DuckDB's parse
+
+
+def models_with(tmp_path, **files: str) -> Path:
+    """A copy of the repository's models plus the given extra model files (name -> SQL with its header)."""
+    models = tmp_path / "models"
+    shutil.copytree(REPO / "queries" / "models", models)
+    for name, text in files.items():
+        (models / f"{name}.sql").write_text(text, encoding="utf-8")
+    return models
+
+
+def header(name: str, materialized: str = "table", extra: str = "") -> str:
+    return f"-- model: {name}\n-- materialized: {materialized}\n-- grain: one row per test\n{extra}"
+
+
+def test_a_dash_dash_inside_a_string_does_not_hide_a_dependency(tmp_path):
+    # a_notes sorts before z_base and reads it after a '--' in a string: the old word search lost z_base
+    models = models_with(tmp_path,
+                         a_notes=header("a_notes") + "select '--' as marker, n from z_base\n",
+                         z_base=header("z_base") + "select 1 as n\n")
+    result = build(write_exports(tmp_path / "src", trueup_case()), tmp_path / "data", models_dir=models)
+    con = warehouse.connect(result.path)
+    assert con.execute("select marker, n from a_notes").fetchall() == [("--", 1)]
+    con.close()
+
+
+def test_a_model_name_inside_a_string_is_not_a_dependency(tmp_path):
+    # z_label only mentions a_reader in a string: the old word search saw a cycle a_reader <-> z_label
+    models = models_with(tmp_path,
+                         a_reader=header("a_reader") + "select label from z_label\n",
+                         z_label=header("z_label") + "select 'made for a_reader' as label\n")
+    result = build(write_exports(tmp_path / "src", trueup_case()), tmp_path / "data", models_dir=models)
+    con = warehouse.connect(result.path)
+    assert con.execute("select label from a_reader").fetchall() == [("made for a_reader",)]
+    con.close()
+
+
+def test_a_real_cycle_names_the_models(tmp_path, published):
+    models = models_with(tmp_path,
+                         cyc_a=header("cyc_a") + "select * from cyc_b\n",
+                         cyc_b=header("cyc_b") + "select * from cyc_a\n")
+    with pytest.raises(ModelError, match="cycle.*cyc_a -> cyc_b -> cyc_a|cycle.*cyc_b -> cyc_a -> cyc_b"):
+        build(write_exports(tmp_path / "src", trueup_case()), published[0], models_dir=models)
+    assert_untouched(published)
+
+
+# ---------------------------------------------------------------- data tests declared in model headers
+
+
+def test_a_failing_data_test_publishes_nothing_and_names_model_test_and_rows(tmp_path, published):
+    models = models_with(tmp_path, share_check=header(
+        "share_check", extra="-- unique_key: branch_code, period\n"
+                             "-- tests: accepted_range(remote_read_rate, 0, 0.5)\n") +
+        "select branch_code, period, remote_read_rate from branch_month\n")
+    with pytest.raises(ModelError) as info:
+        build(write_exports(tmp_path / "src", trueup_case()), published[0], models_dir=models)
+    message = str(info.value)
+    assert "queries/models/share_check.sql" in message
+    assert "accepted_range(remote_read_rate, 0, 0.5)" in message
+    # the hand-made case: PC08AA is read remotely once in five months (April), PC08BB never
+    assert "branch_code='PC08AA', period=2020-04-01, remote_read_rate=1.0" in message
+    assert_untouched(published)
+
+
+def test_data_test_failures_show_at_most_five_rows(tmp_path, published):
+    models = models_with(tmp_path, all_null=header(
+        "all_null", extra="-- tests: not_null(nothing)\n") +
+        "select i, null::integer as nothing from range(12) t(i)\n")
+    with pytest.raises(ModelError) as info:
+        build(write_exports(tmp_path / "src", trueup_case()), published[0], models_dir=models)
+    message = str(info.value)
+    assert "not_null(nothing)" in message and "12 rows" in message
+    assert message.count("nothing=NULL") == 5
+    assert_untouched(published)

@@ -150,3 +150,16 @@ def test_cli_prints_one_line_per_problem_and_exits_1(data_dir, qdir):
 def test_every_repository_query_runs_on_the_sample_build(sample_warehouse):
     """The real queries/ folder against the session's build of the committed sample (tests/conftest.py)."""
     assert [str(p) for p in check.check_all(sample_warehouse.path, config.QUERIES_DIR)] == []
+
+
+@pytest.mark.parametrize("sql,expected", [
+    ("select * from kpi_list\n", "reads kpi_list, which is neither an export table"),
+    ("select * from kpis\n", "models depend on each other in a cycle: kpis -> kpis"),
+], ids=["unknown table", "reads itself"])
+def test_check_resolves_what_models_read(wh, qdir, sql, expected):
+    path = qdir / "models" / "kpis.sql"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[:text.index("with final as")] + sql, encoding="utf-8")
+    problems = check.check_all(wh, qdir)
+    assert [p.path for p in problems] == [path]
+    assert expected in problems[0].message

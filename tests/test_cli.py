@@ -2,6 +2,7 @@
 --version; the library modules neither print nor parse arguments."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import dashboard
-from dashboard import cli
+from dashboard import cli, config
+from tests.kit import trueup_case, write_exports
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -57,9 +59,24 @@ def test_no_command_is_a_usage_error(capsys):
     assert "required" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("module", ["generate", "build", "check", "sandbox", "exports", "queries",
+@pytest.mark.parametrize("module", ["generate", "build", "check", "sandbox", "models", "exports", "queries",
                                     "warehouse", "problems", "config"])
 def test_library_modules_neither_print_nor_parse_arguments(module):
     text = (REPO / "dashboard" / f"{module}.py").read_text(encoding="utf-8")
     for word in ("argparse", "print(", "sys.argv", "sys.stdout", "sys.stderr", "streamlit"):
         assert word not in text, f"dashboard/{module}.py uses {word}"
+
+
+def test_build_prints_a_failing_data_test_and_exits_1(tmp_path, monkeypatch, capsys):
+    models = tmp_path / "models"
+    shutil.copytree(config.MODELS_DIR, models)
+    (models / "too_high.sql").write_text("-- model: too_high\n-- materialized: table\n-- grain: one row per branch\n"
+                                         "-- tests: accepted_range(n, , 0)\n"
+                                         "select branch_code, 1 as n from branches\n", encoding="utf-8")
+    monkeypatch.setattr(config, "MODELS_DIR", models)
+    source = write_exports(tmp_path / "src", trueup_case())
+    assert cli.main(["build", "--source", str(source), "--data-dir", str(tmp_path / "data")]) == 1
+    err = capsys.readouterr().err
+    assert "A data test failed; the published data is unchanged." in err
+    assert "  queries/models/too_high.sql: test accepted_range(n, , 0) failed on 2 rows" in err
+    assert not (tmp_path / "data" / "CURRENT").exists()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import warehouse
+from dashboard import models, warehouse
 
 RATIOS = {  # ratio -> (numerator, denominator), as DESIGN.md defines them
     "phone_coverage": ("phone_customers", "customers"),
@@ -23,12 +23,13 @@ COUNTS = sorted({c for pair in RATIOS.values() for c in pair} | {
     "manual_reads", "estimated_kwh", "pending_estimates", "trued_up_estimates", "offset_kwh",
     "completed_requests", "open_requests", "postponed_requests"})
 SHARE_LIMITED = [r for r in RATIOS if r != "estimate_abs_error_rate"]  # an error rate may exceed 100 %
-KEYS = {
-    "branch_month": "branch_code, period", "company_month": "period", "kpis": "kpi",
-    "target_month": "kpi, coalesce(branch_code, ''), period", "branches": "branch_code", "customers": "customer_id",
-    "bills": "bill_id", "payments": "payment_id", "service_requests": "request_id", "channels": "channel_code",
-    "estimate_trueups": "bill_id", "payment_channel_month": "branch_code, period, channel_code",
+RAW_KEYS = {  # the export tables' keys (the build enforces them while loading)
+    "branches": "branch_code", "customers": "customer_id", "bills": "bill_id", "payments": "payment_id",
+    "service_requests": "request_id", "channels": "channel_code",
 }
+# The marts' keys are declared in their model headers (`-- unique_key:`); staging models are not published.
+MART_KEYS = {m.name: ", ".join(m.unique_key) for m in models.load() if m.unique_key and not m.is_staging}
+KEYS = {**MART_KEYS, **RAW_KEYS}
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,12 @@ def test_counts_are_integers(con):
     types = dict(con.execute("select column_name, column_type from (describe branch_month)").fetchall())
     for column in ("customers", "bills", "payments", "requests", "pending_estimates", "paid_vnd"):
         assert types[column] == "BIGINT", column
+
+
+def test_the_marts_declare_their_keys_and_share_ranges():
+    """The keys and 0..1 ranges live in the model headers, where the build tests them before publishing."""
+    assert set(MART_KEYS) >= {"branch_month", "company_month", "kpis", "target_month", "estimate_trueups",
+                              "payment_channel_month"}
+    declared = {m.name: {str(t) for t in m.data_tests} for m in models.load()}
+    for table in ("branch_month", "company_month"):
+        assert {f"accepted_range({ratio}, 0, 1)" for ratio in SHARE_LIMITED} <= declared[table], table

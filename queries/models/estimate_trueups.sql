@@ -1,5 +1,7 @@
 -- model: estimate_trueups
+-- materialized: table
 -- grain: one row per estimated bill
+-- unique_key: bill_id
 -- description: how each estimated bill was trued up. An estimate run (consecutive estimated bills of
 --   one customer, ordered by period, read_on, bill_id) is closed by the customer's next bill read
 --   remotely or manually; that bill's offset_kwh (actual - estimated) is split over the run's bills in
@@ -7,6 +9,7 @@
 --   Speed: the closing bill is nearly always in the estimate's own or the next two months, found with a hash
 --   join on (customer, month); a match there is the first real reading overall, since later months sort
 --   after it. Only the few estimates without one are looked up (ASOF join) among all later reads.
+-- tests: not_null(bill_id, customer_id, branch_code, period)
 with keyed as (
     -- (period, read_on, bill_id) packed into one HUGEINT that sorts the same way
     select bill_id, customer_id, period, read_method, kwh, offset_kwh,

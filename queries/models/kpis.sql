@@ -1,8 +1,12 @@
 -- model: kpis
+-- materialized: table
 -- grain: one row per KPI
+-- unique_key: kpi
 -- description: KPI catalogue: labels, unit, direction and the branch_month column each KPI reads.
 --   The UI, targets and exports take KPI names from here: adding a KPI is a change to this file.
 --   unit: share (0..1), count, days. direction: higher or lower is better; null for context figures.
+-- tests: not_null(kpi, family, sort_order, label_vi, label_en, unit, column_name)
+-- tests: unique(sort_order)
 with final as (
     select * from (values
         ('customers',               'adoption', 1,  'Tổng số khách hàng',                    'Customers',                    'count', null,     'customers',               'Khách hàng đang hoạt động cuối kỳ',                               'Active customers at period end'),

@@ -1,6 +1,10 @@
 -- model: payment_channel_month
+-- materialized: table
 -- grain: one row per branch_code, period (month of paid_on) and channel_code
+-- unique_key: branch_code, period, channel_code
 -- description: the payment channel mix, for the channel charts.
+-- tests: not_null(branch_code, period, channel_code)
+-- tests: relationships(channel_code -> channels.channel_code)
 select c.branch_code, date_trunc('month', p.paid_on)::date as period, p.channel_code,
     ch.is_online,
     count(*) as payments,

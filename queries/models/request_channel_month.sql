@@ -1,6 +1,10 @@
 -- model: request_channel_month
+-- materialized: table
 -- grain: one row per branch_code, period (month submitted), channel_code and request_type
+-- unique_key: branch_code, period, channel_code, request_type
 -- description: service requests by channel and type, with completions, for the services page.
+-- tests: not_null(branch_code, period, channel_code, request_type)
+-- tests: relationships(channel_code -> channels.channel_code)
 select r.branch_code, date_trunc('month', r.submitted_on)::date as period, r.channel_code, r.request_type,
     ch.is_online,
     count(*) as requests,

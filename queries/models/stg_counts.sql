@@ -1,7 +1,10 @@
 -- model: stg_counts
+-- materialized: staging
 -- grain: one row per scope (each branch, and the company with branch_code null) and period
+-- unique_key: branch_code, period
 -- description: every count behind the KPIs. Company rows sum the branch counts; only the median days to
 --   complete is taken afresh over all the company's requests, since medians do not add up.
+-- tests: not_null(period)
 with branch_counts as (
     select bp.branch_code, bp.period,
         cc.customers, cc.phone_customers, cc.email_customers, cc.app_customers, cc.zalo_customers,

@@ -1,5 +1,7 @@
 -- model: stg_customer_counts
+-- materialized: staging
 -- grain: one row per branch and period
+-- unique_key: branch_code, period
 -- description: active customers at period end and, of those, the ones with each contact or service on file.
 --   A customer counts from the month of greatest(connected_on, registered_on) until the month of
 --   disconnected_on, so each measure is a running sum of +1/-1 events: linear in customers, not

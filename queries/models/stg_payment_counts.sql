@@ -1,5 +1,7 @@
 -- model: stg_payment_counts
+-- materialized: staging
 -- grain: one row per branch and payment month
+-- unique_key: branch_code, period
 -- description: payments by the month of paid_on and the customer's branch. A paying customer is online
 --   when any of its payments that month was online, so payments are first grouped per customer and month
 --   (kept in a CTE: materializing 12 million customer-months costs more than it saves). Customers are

@@ -1,5 +1,8 @@
 -- model: stg_periods
+-- materialized: staging
 -- grain: one row per billing period (first of month), from the first to the last period in bills
+-- unique_key: period
+-- tests: not_null(period, period_end)
 with bounds as (
     select min(period) as first_period, max(period) as last_period from bills
 ),

@@ -1,5 +1,7 @@
 -- model: stg_request_counts
+-- materialized: staging
 -- grain: one row per branch and period
+-- unique_key: branch_code, period
 -- description: requests by month submitted; completed requests by month completed; open and postponed
 --   requests at period end.
 with requests as (

@@ -1,7 +1,10 @@
 -- model: target_month
+-- materialized: table
 -- grain: one row per kpi, scope (branch_code, or null for the company) and period
+-- unique_key: kpi, branch_code, period
 -- description: the target in force for each KPI, branch and period. A branch-specific target overrides
 --   the company-wide one (targets.branch_code empty) for that branch.
+-- tests: not_null(kpi, period, target) relationships(kpi -> kpis.kpi)
 with scopes as (
     select branch_code from branches
     union all
