@@ -95,6 +95,10 @@ def run_build(args: argparse.Namespace) -> int:
 
     try:
         result = build.build(args.source, args.data_dir, _progress, args.keep)
+    except build.SettingError as exc:
+        print(f"The build did not start: {exc}\n  Nothing was written; fix the setting and run again.",
+              file=sys.stderr)
+        return 2
     except build.ExportError as exc:
         print(f"The exports in {args.source} were not loaded; the published data is unchanged. Fix these:",
               file=sys.stderr)
@@ -264,7 +268,7 @@ COMMANDS: dict[str, Command] = {
         f"{PROG} build --source sample_data/sample",
         ((0, "a new version is published"),
          (1, "exports, a model or a data test refused: every problem on stderr, the published data unchanged"),
-         (2, "bad arguments")),
+         (2, "bad arguments or settings: nothing written")),
         build_arguments, run_build),
     "sql": Command(
         "run read-only SQL against the published warehouse",

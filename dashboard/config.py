@@ -24,6 +24,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
+class SettingError(ValueError):
+    """A setting (or the argument standing for it) with a value that cannot be used; the message names it."""
+
+
 def setting(name: str) -> str:
     default, _ = SETTINGS[name]
     return os.environ.get(name, default)
@@ -34,7 +38,7 @@ def int_setting(name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a whole number (default {SETTINGS[name][0]})") from None
+        raise SettingError(f"{name}={raw!r} is not a whole number (default {SETTINGS[name][0]})") from None
 
 
 def float_setting(name: str) -> float:
@@ -42,7 +46,7 @@ def float_setting(name: str) -> float:
     try:
         return float(raw)
     except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number (default {SETTINGS[name][0]})") from None
+        raise SettingError(f"{name}={raw!r} is not a number (default {SETTINGS[name][0]})") from None
 
 
 def data_dir() -> Path:

@@ -472,3 +472,51 @@ def test_data_test_failures_show_at_most_five_rows(tmp_path, published):
     assert "not_null(nothing)" in message and "12 rows" in message
     assert message.count("nothing=NULL") == 5
     assert_untouched(published)
+
+
+# ---------------------------------------------------------------- settings checked before anything is written
+
+
+BAD_SETTINGS = [
+    ("DASHBOARD_KEEP_VERSIONS", "abc", "is not a whole number"),
+    ("DASHBOARD_KEEP_VERSIONS", "-1", "1 or more"),
+    ("DASHBOARD_BUILD_THREADS", "many", "is not a whole number"),
+    ("DASHBOARD_BUILD_THREADS", "-2", "0 or more"),
+    ("DASHBOARD_BUILD_MEMORY", "lots", "DASHBOARD_BUILD_MEMORY"),
+]
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("name,value,fragment", BAD_SETTINGS, ids=[f"{n}={v}" for n, v, _ in BAD_SETTINGS])
+def test_a_bad_setting_stops_the_build_before_anything_is_written(tmp_path, published, monkeypatch, name, value,
+                                                                  fragment):
+    source = write_exports(tmp_path / "src", trueup_case())
+    before = listing(published[0])
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name) as info:
+        build(source, published[0])
+    assert fragment in str(info.value)
+    assert listing(published[0]) == before
+    assert_untouched(published)
+
+
+def test_a_bad_keep_argument_is_refused_too(tmp_path, published):
+    with pytest.raises(ValueError, match="1 or more"):
+        build(write_exports(tmp_path / "src", trueup_case()), published[0], keep=-3)
+    assert_untouched(published)
+
+
+def test_cli_bad_setting_exits_nonzero_with_a_message_and_writes_nothing(tmp_path, published):
+    source = write_exports(tmp_path / "src", trueup_case())
+    before = listing(published[0])
+    env = dict(os.environ, DASHBOARD_KEEP_VERSIONS="abc")
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "build", "--source", str(source),
+                           "--data-dir", str(published[0])], capture_output=True, text=True, cwd=REPO, env=env)
+    assert proc.returncode == 2
+    assert "DASHBOARD_KEEP_VERSIONS='abc' is not a whole number" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert listing(published[0]) == before
+    assert_untouched(published)

@@ -80,3 +80,11 @@ def test_build_prints_a_failing_data_test_and_exits_1(tmp_path, monkeypatch, cap
     assert "A data test failed; the published data is unchanged." in err
     assert "  queries/models/too_high.sql: test accepted_range(n, , 0) failed on 2 rows" in err
     assert not (tmp_path / "data" / "CURRENT").exists()
+
+
+def test_build_prints_a_bad_setting_and_exits_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DASHBOARD_BUILD_THREADS", "-1")
+    source = write_exports(tmp_path / "src", trueup_case())
+    assert cli.main(["build", "--source", str(source), "--data-dir", str(tmp_path / "data")]) == 2
+    assert "DASHBOARD_BUILD_THREADS='-1' must be 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
