@@ -15,6 +15,9 @@ EXAMPLE = "select period, branch_code, remote_read_rate, estimated_bill_rate\nfr
 RUN_BUTTON = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,
                "commands": ["submit"], "style": {"bottom": "0.44rem", "right": "0.4rem"}}]
 HISTORY = 10
+# Ace's own textmate theme: the component's "streamlit" themes import a font from Google, which an intranet
+# cannot reach (and a page must not ask other hosts)
+EDITOR_PROPS = {"theme": "textmate"}
 
 
 def set_sql(text: str) -> None:
@@ -90,7 +93,7 @@ def editor(sql: str) -> str | None:
     except ImportError:  # the component is optional: a text area does the same job
         text = st.text_area(ctx.t("sql.editor"), sql, height=180, key="sql_text")
         return text if st.button(ctx.t("sql.run"), type="primary") else None
-    response = code_editor(sql, lang="sql", height=[8, 20], buttons=RUN_BUTTON, key="sql_editor",
+    response = code_editor(sql, lang="sql", height=[8, 20], buttons=RUN_BUTTON, key="sql_editor", props=EDITOR_PROPS,
                            options={"wrap": True, "showLineNumbers": True})
     if response and response.get("type") == "submit" and response.get("id") != st.session_state.get("sql_last_id"):
         st.session_state["sql_last_id"] = response.get("id")

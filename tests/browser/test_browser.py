@@ -84,3 +84,23 @@ def test_sql_editor_runs_with_the_shortcut_and_the_query_lands_in_the_url(page, 
     wait_rendered(page)
     assert "answer" in page.url
     assert page.get_by_text("1 dòng", exact=True).first.is_visible()
+
+
+def test_pages_ask_no_host_but_the_app(browser, app_url):
+    """An intranet reaches no CDN: every request a page makes (fonts, icons, the SQL editor's theme) goes to the
+    app's own host."""
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    p = context.new_page()
+    requested: list[str] = []
+    p.on("request", lambda request: requested.append(request.url))
+    for path in ("", "sql", "payments"):
+        p.goto(f"{app_url}/{path}?branch=PC08AA&from=2020-01&to=2020-08&lang=vi")
+        wait_rendered(p)
+    p.goto(f"{app_url}/sql?lang=vi")
+    wait_rendered(p)
+    p.frame_locator("iframe").first.locator(".ace_content").wait_for()
+    p.wait_for_timeout(1500)  # late requests (the editor's theme, the favicon)
+    context.close()
+    own = app_url.split("/")[2]
+    others = sorted({u.split("/")[2] for u in requested if u.startswith(("http:", "https:", "ws:", "wss:"))} - {own})
+    assert requested and others == [], others
