@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, charts, config, formats, links, queries, registry, scorecard, warehouse
+from dashboard import auth, charts, config, formats, links, queries, registry, scorecard, spreadsheets, warehouse
 from dashboard.labels import escape_markdown, t
 
 # How a status (scorecard.STATUSES) looks on screen: badge colour and table cell.
@@ -381,26 +380,17 @@ def chart(ctx: Page, fig, kpi: str, key: str, branch: str | None = None) -> None
     st.plotly_chart(fig, config=config, key=key, width="stretch")
 
 
-def excel_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
-    buf = io.BytesIO()
-    out = df.copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = out[col].dt.tz_localize(None)
-    out.to_excel(buf, index=False, sheet_name=sheet[:31])
-    return buf.getvalue()
-
-
 def downloads(ctx: Page, df: pd.DataFrame | Callable[[], pd.DataFrame], basename: str, key: str) -> None:
-    """CSV (UTF-8 with BOM, so Excel opens Vietnamese text right) and Excel downloads of a table. `df` may be a
+    """CSV (UTF-8 with BOM, so Excel opens Vietnamese text right) and Excel downloads of a table, text that looks
+    like a formula kept as text (spreadsheets.py). `df` may be a
     function: the table is then made only when someone downloads it."""
     name = f"{basename}_{ctx.branch_part()}_{links.period_key(ctx.state.period_from)}_{links.period_key(ctx.state.period_to)}"
     table = df if callable(df) else (lambda: df)
     c1, c2 = st.columns(2)
-    c1.download_button(ctx.t("download.csv"), lambda: table().to_csv(index=False).encode("utf-8-sig"),
+    c1.download_button(ctx.t("download.csv"), lambda: spreadsheets.csv_bytes(table()),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
                        icon=":material/download:")
-    c2.download_button(ctx.t("download.excel"), lambda: excel_bytes(table(), basename), file_name=f"{name}.xlsx",
+    c2.download_button(ctx.t("download.excel"), lambda: spreadsheets.excel_bytes(table(), basename), file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")
 

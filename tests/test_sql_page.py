@@ -1,6 +1,7 @@
 """The SQL page: ad-hoc SQL from the URL through the guard, refusals shown in place, roles, hot reload of query files."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -141,3 +142,23 @@ def test_broken_query_file_fails_only_its_tile(sample_env, tmp_path, monkeypatch
     assert any("queries/branch_kpis.sql" in e.value.replace("\\", "") for e in at.error)  # shown unescaped
     assert at.metric, "the cards, which do not use the broken file, still render"
 
+
+
+@pytest.mark.parametrize("sql, shown", [
+    ("select '![x](http://host/p)' as a", "select '![x](http://host/p)' as a"),
+    ("select '[click](http://evil/)' as a", "select '[click](http://evil/)' as a"),
+    ("select ':red[alarm]' as a, '$x^2$' as b", "select ':red[alarm]' as a, '$x^2$' as b"),
+    ("select '<img src=x onerror=alert(1)>' as a", "select '<img src=x onerror=alert(1)>' as a"),
+    ("select 1 as a,\n       2 as b", "select 1 as a, 2 as b"),
+    ("select '" + "x" * 200 + "' as long_one", "select '" + "x" * 111 + "…"),
+])
+def test_history_shows_past_queries_as_plain_text(sample_env, sql, shown):
+    """A history button's label is Markdown to Streamlit: the SQL must read as typed, never become an image, a
+    link or colour, and a label cut short says so."""
+    from dashboard.labels import escape_markdown
+
+    at = open_page("views/sql.py", {"sql": sql})
+    assert not at.exception
+    [button] = [b for b in at.button if b.key == "sql_hist_0"]
+    assert button.proto.label == escape_markdown(shown)
+    assert re.sub(r"\\(.)", r"\1", button.proto.label) == shown

@@ -6,7 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from dashboard import formats, queries, sandbox, ui
+from dashboard import formats, queries, sandbox, spreadsheets, ui
 from dashboard.labels import escape_markdown
 
 ctx = ui.page("sql")  # refuses a role the registry does not allow here
@@ -18,6 +18,13 @@ HISTORY = 10
 # Ace's own textmate theme: the component's "streamlit" themes import a font from Google, which an intranet
 # cannot reach (and a page must not ask other hosts)
 EDITOR_PROPS = {"theme": "textmate"}
+
+
+def history_label(sql: str, limit: int = 120) -> str:
+    """A past query as a button label: plain text (a label is Markdown, and SQL must not become an image or a
+    link), on one line, cut with an ellipsis so it is clear when the click runs more than the label shows."""
+    line = " ".join(sql.split())
+    return escape_markdown(line if len(line) <= limit else line[:limit - 1] + "…")
 
 
 def set_sql(text: str) -> None:
@@ -58,9 +65,9 @@ def show_result(result: sandbox.SqlResult, full, key: str) -> None:
 
     name = f"sql_{dt.datetime.now():%Y%m%d_%H%M%S}"
     d1, d2 = st.columns(2)
-    d1.download_button(ctx.t("download.csv"), lambda: full().to_csv(index=False).encode("utf-8-sig"),
+    d1.download_button(ctx.t("download.csv"), lambda: spreadsheets.csv_bytes(full()),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
-    d2.download_button(ctx.t("download.excel"), lambda: ui.excel_bytes(full(), "sql"), file_name=f"{name}.xlsx",
+    d2.download_button(ctx.t("download.excel"), lambda: spreadsheets.excel_bytes(full(), "sql"), file_name=f"{name}.xlsx",
                        key=f"{key}_xlsx", on_click="ignore")
     quick_chart(result.df, key)
 
@@ -118,7 +125,8 @@ def adhoc() -> None:
     if history:
         with st.expander(ctx.t("sql.history"), icon=":material/history:"):
             for i, past in enumerate(history):
-                st.button(past[:120], key=f"sql_hist_{i}", on_click=set_sql, args=(past,), width="stretch")
+                st.button(history_label(past), key=f"sql_hist_{i}", on_click=set_sql, args=(past,),
+                          width="stretch")
 
 
 def schema_pane() -> None:
