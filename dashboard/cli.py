@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -134,26 +135,59 @@ def sql_arguments(parser: argparse.ArgumentParser) -> None:
                         help="rows written before the result is marked truncated (default: DASHBOARD_SQL_MAX_ROWS)")
 
 
-def run_sql(args: argparse.Namespace) -> int:
-    from dashboard import sandbox
-
-    sql = sys.stdin.read() if args.sql == "-" else args.sql
+def _read_sql(arg: str) -> str:
+    """The statement from the argument, or from standard input for '-', as text; bytes that are not UTF-8 are
+    refused by the sandbox's text check (argv arrives with them escaped) or here (standard input)."""
+    if arg != "-":
+        return arg
+    data = sys.stdin.buffer.read()
     try:
-        result = sandbox.run_sql(sql, timeout=args.timeout, max_rows=args.max_rows)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        from dashboard.sandbox import SqlRefused
+
+        raise SqlRefused(f"standard input is not UTF-8 text (byte {exc.start + 1}): re-save the file as UTF-8"
+                         ) from None
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    from dashboard import sandbox, sqlworker
+
+    try:
+        sql = _read_sql(args.sql)
+        result = sqlworker.run_sql(sql, timeout=args.timeout, max_rows=args.max_rows)
     except sandbox.SqlRefused as exc:
-        print(f"refused: {exc}", file=sys.stderr)
+        print(f"refused: {printable(str(exc))}", file=sys.stderr)
         return 2
     except sandbox.SqlTimeout as exc:
-        print(f"timeout: {exc}", file=sys.stderr)
+        print(f"timeout: {printable(str(exc))}", file=sys.stderr)
         return 3
     except (sandbox.SqlProblem, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 1
     write_result(result.df, args.format, sys.stdout)
     rows = f"{result.row_count_shown} row{'s' if result.row_count_shown != 1 else ''}"
-    note = ("; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)" if result.truncated else "")
+    note = ""
+    if result.limit == "bytes":
+        note = "; truncated: the result is larger than DASHBOARD_SQL_MAX_BYTES (filter or aggregate, or raise it)"
+    elif result.truncated:
+        note = "; truncated: more rows exist (raise --max-rows or DASHBOARD_SQL_MAX_ROWS)"
     print(f"{rows} in {result.elapsed_s:.3f} s{note}", file=sys.stderr)
     return 0
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
+_CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters (ESC sequences that recolour or retitle it, bells, CRs that
+    overwrite a line) written as escapes."""
+    return str(text).translate(_CONTROL)
+
+
+def _printable_value(value):
+    return printable(value) if isinstance(value, str) else value
 
 
 def _plain_value(value):
@@ -204,14 +238,33 @@ def write_result(df, fmt: str, out) -> None:
         df.to_csv(out, index=False, lineterminator="\n")
     elif fmt == "json":
         records = df.astype(object).where(df.notna(), None).to_dict(orient="records")
-        json.dump(records, out, ensure_ascii=False, default=_json_value)
+        # valid JSON: NaN and infinities (which json writes as bare NaN/Infinity) become null
+        json.dump(_finite(records), out, ensure_ascii=False, default=_json_value, allow_nan=False)
         out.write("\n")
     elif list(df.columns) == ["explain_key", "explain_value"]:
         out.write("\n".join(str(v) for v in df["explain_value"]) + "\n")
-    elif df.empty:
-        out.write("  ".join(str(c) for c in df.columns) + "\n")
-    else:
-        out.write(df.to_string(index=False) + "\n")
+    else:  # a table for a terminal: no control character reaches it raw
+        import pandas as pd
+
+        df = df.rename(columns=lambda c: printable(str(c)))
+        for name in df.columns:  # (text may be object or pandas' str dtype)
+            if df[name].dtype == object or pd.api.types.is_string_dtype(df[name]):
+                df[name] = df[name].astype(object).map(_printable_value, na_action="ignore")
+        if df.empty:
+            out.write("  ".join(str(c) for c in df.columns) + "\n")
+        else:
+            out.write(df.to_string(index=False) + "\n")
+
+
+def _finite(value):
+    """NaN and ±inf as None, inside lists and dicts too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------- check

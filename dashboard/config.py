@@ -20,6 +20,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "DASHBOARD_SQL_EXPORT_ROWS": ("1000000", "rows an ad-hoc query's CSV/Excel download may hold"),
     "DASHBOARD_SQL_MEMORY": ("2GB", "DuckDB memory_limit for ad-hoc SQL"),
     "DASHBOARD_SQL_THREADS": ("2", "DuckDB threads for ad-hoc SQL"),
+    "DASHBOARD_SQL_WORKERS": ("2", "worker processes that run ad-hoc SQL (per app process); more queries at once wait"),
+    "DASHBOARD_SQL_WORKER_MEMORY": ("4GB", "address-space limit of an SQL worker process; past it the query fails "
+                                           "and the worker is replaced"),
+    "DASHBOARD_SQL_MAX_BYTES": ("32MB", "bytes of an ad-hoc result shown on the page before it is marked truncated"),
+    "DASHBOARD_SQL_EXPORT_BYTES": ("256MB", "bytes an ad-hoc query's CSV/Excel download may hold"),
+    "DASHBOARD_SQL_EXPORT_TIMEOUT": ("60", "seconds a CSV/Excel download of an ad-hoc query may take"),
+    "DASHBOARD_SQL_WAIT": ("3", "seconds a query waits for a free SQL worker before 'busy, try again'"),
     "DASHBOARD_ROLES": ("", "path of a TOML file mapping emails or domains to viewer/analyst/admin (with sign-in)"),
 }
 
@@ -47,6 +54,25 @@ def float_setting(name: str) -> float:
         return float(raw)
     except ValueError:
         raise SettingError(f"{name}={raw!r} is not a number (default {SETTINGS[name][0]})") from None
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def bytes_setting(name: str) -> int:
+    """A size like 4GB, 512MB, 1.5GiB or a plain number of bytes."""
+    raw = setting(name)
+    text = raw.strip().upper().replace(" ", "")
+    number = text.rstrip("KMGTIB")
+    unit = text[len(number):]
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        value = -1
+    if not value > 0:
+        raise SettingError(f"{name}={raw!r} is not a size such as 512MB or 4GB (default {SETTINGS[name][0]})")
+    return int(value)
 
 
 def data_dir() -> Path:

@@ -187,6 +187,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "sql.rows": ("{count} dòng", "{count} rows"),
     "sql.truncated": ("Chỉ hiển thị {shown} dòng đầu; tệp tải xuống chứa tối đa {limit} dòng.",
                       "Showing the first {shown} rows; downloads hold up to {limit} rows."),
+    "sql.truncated_bytes": ("Chỉ hiển thị {shown} dòng đầu: kết quả vượt {size} (DASHBOARD_SQL_MAX_BYTES); tệp tải "
+                            "xuống chứa tối đa {limit} dòng và {export_size}.",
+                            "Showing the first {shown} rows: the result is larger than {size} "
+                            "(DASHBOARD_SQL_MAX_BYTES); downloads hold up to {limit} rows and {export_size}."),
+    "sql.busy": ("Máy chủ đang bận chạy các truy vấn khác; vui lòng thử lại sau giây lát. ({error})",
+                 "The server is busy with other queries; try again in a moment. ({error})"),
     "sql.refused": ("Câu lệnh bị từ chối: {error}", "Statement refused: {error}"),
     "sql.timeout": ("Truy vấn chạy quá {seconds} giây và đã bị dừng.",
                     "The query ran longer than {seconds} seconds and was stopped."),

@@ -7,11 +7,13 @@ lock_configuration stop whatever the check might miss (DuckDB 2.0 types `WITH x 
 """
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -25,6 +27,24 @@ ONLY_READS = f"only read statements ({READ_FORMS}) run here"
 # never needs these words as keywords (a column so named can be double-quoted).
 WRITE_KEYWORDS = frozenset({"insert", "update", "delete", "copy", "truncate", "merge"})
 VECTOR = 2048  # rows in one DuckDB vector; results are fetched a few vectors at a time
+
+# Table functions a read query may call: generators, and DuckDB's read-only views of its own catalogue. Every
+# other table function is refused by name before anything runs (an allowlist: file readers, `query()` and
+# `query_table()` that run SQL strings, `checkpoint()`, logging and external-resource registration that change
+# the instance every session shares). A table function called in the select list (`select checkpoint()`) counts.
+TABLE_FUNCTIONS = frozenset({
+    "range", "generate_series", "unnest", "repeat", "json_each", "json_tree",
+    "duckdb_columns", "duckdb_constraints", "duckdb_databases", "duckdb_functions", "duckdb_indexes",
+    "duckdb_keywords", "duckdb_schemas", "duckdb_tables", "duckdb_types", "duckdb_views",
+    "pragma_table_info", "pragma_show", "pragma_version", "pragma_database_size", "pragma_storage_info",
+    "pg_timezone_names", "icu_calendar_names",
+})
+# Scalar functions DuckDB marks as having side effects that a read query may still call: they only read a
+# clock, a counter or a random source. The rest (setseed, nextval/setval, write_log, sleep_ms, …) are refused.
+HARMLESS_VOLATILE = frozenset({
+    "random", "uuid", "gen_random_uuid", "uuidv4", "uuidv7", "error", "stats", "vector_type",
+    "current_query", "current_query_id", "current_connection_id", "current_transaction_id",
+})
 
 
 class SqlProblem(Exception):
@@ -50,6 +70,7 @@ class SqlResult:
     row_count_shown: int
     elapsed_s: float
     columns: list[str]
+    limit: str | None = None  # what truncated it: "rows" (the row cap) or "bytes" (the size cap)
 
 
 connection_config = warehouse.reader_config  # the settings every reader of the warehouse opens with
@@ -165,6 +186,92 @@ def _refuse_hidden_writes(sql: str) -> None:
                              f"; a column named {word} must be written \"{word}\"")
 
 
+@lru_cache(maxsize=1)
+def _parser() -> duckdb.DuckDBPyConnection:
+    """An empty in-memory database that only parses (json_serialize_sql) and lists functions; a cursor per use.
+    No user SQL is executed on it: the text is a bound parameter."""
+    return duckdb.connect(config={"enable_external_access": False})
+
+
+@lru_cache(maxsize=1)
+def _function_kinds() -> tuple[frozenset[str], frozenset[str]]:
+    """(table function names, scalar functions with side effects) of this DuckDB build."""
+    cur = _parser().cursor()
+    try:
+        rows = cur.execute("select distinct lower(function_name), function_type, coalesce(has_side_effects, false) "
+                           "from duckdb_functions()").fetchall()
+    finally:
+        cur.close()
+    tables = frozenset(n for n, kind, _ in rows if kind in ("table", "table_macro"))
+    effects = frozenset(n for n, kind, side in rows if side and kind not in ("table", "table_macro"))
+    return tables, effects
+
+
+def _functions(node, found: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(kind, name) of every function a parse tree calls: 'table' in FROM, 'scalar' anywhere else."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if kind == "TABLE_FUNCTION":
+            found.add(("table", str(node.get("function", {}).get("function_name", "")).lower()))
+        elif node.get("class") == "FUNCTION" and "function_name" in node:
+            found.add(("scalar", str(node["function_name"]).lower()))
+        for value in node.values():
+            _functions(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _functions(value, found)
+    return found
+
+
+def _parse_tree(text: str) -> dict | None:
+    """DuckDB's own parse of a SELECT (json_serialize_sql), or None when it cannot serialize the statement."""
+    cur = _parser().cursor()
+    try:
+        tree = json.loads(cur.execute("select json_serialize_sql($sql)", {"sql": text}).fetchall()[0][0])
+    except duckdb.Error:
+        return None
+    finally:
+        cur.close()
+    return None if tree.get("error") else tree
+
+
+def _refuse_functions(statement: duckdb.Statement) -> None:
+    """Only functions that read: table functions from TABLE_FUNCTIONS, no scalar with side effects beyond
+    HARMLESS_VOLATILE. Checked on DuckDB's parse, so case, quoting, schemas and comments change nothing."""
+    texts = _explained(statement.query) if _type(statement) == duckdb.StatementType.EXPLAIN else [statement.query]
+    trees = [tree for tree in (_parse_tree(text) for text in texts) if tree is not None]
+    if not trees:
+        raise SqlRefused(f"this statement cannot be checked for the functions it calls, so it does not run here: "
+                         f"{ONLY_READS}; for PIVOT, list the values (PIVOT t ON col IN ('a', 'b') USING sum(x))")
+    tables, effects = _function_kinds()
+    for tree in trees:
+        for kind, name in sorted(_functions(tree, set())):
+            if (kind == "table" or name in tables) and name not in TABLE_FUNCTIONS and _reads_files(name):
+                raise SqlRefused(f"files are off limits here, only the warehouse's tables can be read ({name}() is "
+                                 "not allowed)")
+            if (kind == "table" or name in tables) and name not in TABLE_FUNCTIONS:
+                raise SqlRefused(f"the function {name}() is not allowed here: only functions that read the "
+                                 f"warehouse's tables run (table functions allowed: "
+                                 f"{', '.join(sorted(TABLE_FUNCTIONS))})")
+            if name in effects and name not in HARMLESS_VOLATILE:
+                raise SqlRefused(f"the function {name}() changes state and is not allowed here: {ONLY_READS}")
+
+
+def _reads_files(name: str) -> bool:
+    return name.startswith(("read_", "parquet_")) or name.endswith("_scan") or name in ("glob", "sniff_csv")
+
+
+def _refuse_bad_text(sql: str) -> None:
+    """Text that cannot be SQL: a lone surrogate (from undecodable bytes), a NUL."""
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SqlRefused(f"the SQL holds a character that is not valid text at position {exc.start + 1} "
+                         "(bytes that are not UTF-8?): retype or re-save it as UTF-8") from None
+    if "\x00" in sql:
+        raise SqlRefused(f"the SQL holds a NUL character at position {sql.index(chr(0)) + 1}: remove it")
+
+
 def check_sql(sql: str) -> duckdb.Statement:
     """The one read statement in `sql`, or SqlRefused (SqlError for a syntax error).
 
@@ -174,6 +281,7 @@ def check_sql(sql: str) -> duckdb.Statement:
     """
     if not isinstance(sql, str) or not sql.strip():
         raise SqlRefused(f"no SQL given: write one statement; {ONLY_READS}")
+    _refuse_bad_text(sql)
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -192,6 +300,7 @@ def check_sql(sql: str) -> duckdb.Statement:
         raise _not_allowed(statement)
     if len(statements) > 1:
         raise SqlRefused(f"{len(statements)} statements given: run one statement at a time ({ONLY_READS})")
+    _refuse_functions(statements[0])
     return statements[0]
 
 
@@ -236,26 +345,41 @@ def _error(exc: duckdb.Error) -> SqlProblem:
     if isinstance(exc, duckdb.PermissionException):
         return SqlRefused(f"files are off limits here, only the warehouse's tables can be read ({message})")
     if isinstance(exc, duckdb.OutOfMemoryException):
-        return SqlError(f"{message.splitlines()[0]} — the query needs more than DASHBOARD_SQL_MEMORY="
-                        f"{config.setting('DASHBOARD_SQL_MEMORY')}: aggregate or filter more, or raise the setting")
+        return SqlError(f"{message.splitlines()[0]} — the query needs more memory than it may use "
+                        f"(DASHBOARD_SQL_MEMORY={config.setting('DASHBOARD_SQL_MEMORY')} for DuckDB, "
+                        f"DASHBOARD_SQL_WORKER_MEMORY={config.setting('DASHBOARD_SQL_WORKER_MEMORY')} for its "
+                        "process): aggregate or filter more, or raise the setting")
     return SqlError(message)
 
 
-def _fetch(con, sql: str, params: dict | None, limit: float, max_rows: int) -> tuple[pd.DataFrame, bool]:
-    """Execute and fetch at most max_rows + 1 rows, a few vectors at a time, under the deadline."""
+def _fetch(con, sql: str, params: dict | None, limit: float, max_rows: int,
+           max_bytes: int | None = None) -> tuple[pd.DataFrame, str | None]:
+    """Execute and fetch at most max_rows + 1 rows (and about max_bytes of them in memory), a few vectors at a
+    time, under the deadline. Returns the frame and what truncated it: "rows", "bytes" or None."""
     vectors = max(1, min(64, math.ceil((max_rows + 1) / VECTOR)))
+    if max_bytes is not None:
+        vectors = 1  # a vector of very wide rows can be large: watch the size vector by vector
+    cut = None
     with _Deadline(con, limit) as deadline:
         try:
             if params:
                 con.execute(sql, params)
             else:
                 con.execute(sql)
-            chunks, fetched = [], 0
+            chunks, fetched, size = [], 0, 0
             while fetched <= max_rows:
                 chunk = con.fetch_df_chunk(vectors)
                 if len(chunk) == 0:
                     chunks = chunks or [chunk]  # keep the (empty) first chunk for its columns and types
                     break
+                if max_bytes is not None:
+                    chunk_bytes = int(chunk.memory_usage(index=False, deep=True).sum())
+                    if size + chunk_bytes > max_bytes:  # keep the rows that fit, by the chunk's average row
+                        cut = "bytes"
+                        fit = int((max_bytes - size) / max(chunk_bytes / len(chunk), 1))
+                        chunks.append(chunk.iloc[:max(fit, 0)])
+                        break
+                    size += chunk_bytes
                 chunks.append(chunk)
                 fetched += len(chunk)
         except duckdb.Error as exc:
@@ -265,13 +389,15 @@ def _fetch(con, sql: str, params: dict | None, limit: float, max_rows: int) -> t
                                  "setting (on the command line: --timeout SECONDS)") from None
             raise _error(exc) from None
     df = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    truncated = len(df) > max_rows
-    return (df.iloc[:max_rows].reset_index(drop=True) if truncated else df), truncated
+    if len(df) > max_rows:
+        return df.iloc[:max_rows].reset_index(drop=True), "rows"
+    return df, cut
 
 
 def run_sql(sql: str, path: Path | str | None = None, *, params: dict | None = None,
-            timeout: float | None = None, max_rows: int | None = None) -> SqlResult:
-    """Run one read statement on the published warehouse (or `path`) under the guard; raises SqlProblem."""
+            timeout: float | None = None, max_rows: int | None = None, max_bytes: int | None = None) -> SqlResult:
+    """Run one read statement on the published warehouse (or `path`) under the guard, in this process; raises
+    SqlProblem. The app and the command line call it through sqlworker, in an expendable process."""
     statement = check_sql(sql)
     limit, rows = _limits(timeout, max_rows)
     params = dict(params or {})
@@ -284,10 +410,10 @@ def run_sql(sql: str, path: Path | str | None = None, *, params: dict | None = N
                        f"{', '.join('$' + p for p in unused)}")
     started = time.perf_counter()
     with guarded(path) as con:
-        df, truncated = _fetch(con, sql, params, limit, rows)
+        df, cut = _fetch(con, sql, params, limit, rows, max_bytes)
     elapsed = time.perf_counter() - started
-    return SqlResult(df=df, truncated=truncated, row_count_shown=len(df), elapsed_s=elapsed,
-                     columns=[str(c) for c in df.columns])
+    return SqlResult(df=df, truncated=cut is not None, row_count_shown=len(df), elapsed_s=elapsed,
+                     columns=[str(c) for c in df.columns], limit=cut)
 
 
 def export_cap() -> int:

@@ -1,12 +1,11 @@
 """SQL (/sql): the catalogue of page queries, and ad-hoc SQL through the guarded path. The ad-hoc SQL lives in
 the URL (`/sql?sql=…`), so a query is a link like any view; opening such a link runs it (read-only, guarded)."""
 import datetime as dt
-import time
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import formats, queries, sandbox, spreadsheets, ui
+from dashboard import config, formats, queries, sandbox, spreadsheets, sqlworker, ui
 from dashboard.labels import escape_markdown
 
 ctx = ui.page("sql")  # refuses a role the registry does not allow here
@@ -53,44 +52,68 @@ def dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def show_result(result: sandbox.SqlResult, full, key: str) -> None:
-    """The table, its size and time, the truncated notice, downloads of `full()` and a quick chart."""
+def show_result(result: sandbox.SqlResult, export, key: str) -> None:
+    """The table, its size and time, the truncated notice, CSV/Excel downloads made by `export(output)` (in an
+    SQL worker, within the export limits, only when clicked) and a quick chart."""
     c1, c2 = st.columns(2)
     c1.caption(ctx.t("sql.rows", count=formats.fmt_number(result.row_count_shown, ctx.lang)))
     c2.caption(ctx.t("sql.elapsed", seconds=formats.fmt_number(result.elapsed_s, ctx.lang, 3)))
-    if result.truncated:
+    if result.limit == "bytes":
+        st.warning(ctx.t("sql.truncated_bytes", shown=formats.fmt_number(result.row_count_shown, ctx.lang),
+                         size=size_text(config.bytes_setting("DASHBOARD_SQL_MAX_BYTES")),
+                         limit=formats.fmt_number(sandbox.export_cap(), ctx.lang),
+                         export_size=size_text(config.bytes_setting("DASHBOARD_SQL_EXPORT_BYTES"))),
+                   icon=":material/content_cut:")
+    elif result.truncated:
         st.warning(ctx.t("sql.truncated", shown=formats.fmt_number(result.row_count_shown, ctx.lang),
                          limit=formats.fmt_number(sandbox.export_cap(), ctx.lang)), icon=":material/content_cut:")
     st.dataframe(dates_as_dates(result.df), width="stretch", hide_index=True, key=f"{key}_table")
 
     name = f"sql_{dt.datetime.now():%Y%m%d_%H%M%S}"
     d1, d2 = st.columns(2)
-    d1.download_button(ctx.t("download.csv"), lambda: spreadsheets.csv_bytes(full()),
+    d1.download_button(ctx.t("download.csv"), lambda: download(export, "csv"),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore")
-    d2.download_button(ctx.t("download.excel"), lambda: spreadsheets.excel_bytes(full(), "sql"), file_name=f"{name}.xlsx",
+    d2.download_button(ctx.t("download.excel"), lambda: download(export, "xlsx"), file_name=f"{name}.xlsx",
                        key=f"{key}_xlsx", on_click="ignore")
     quick_chart(result.df, key)
 
 
+def size_text(n: int) -> str:
+    return f"{formats.fmt_number(n / 1e6, ctx.lang)} MB"
+
+
+def download(export, output: str) -> bytes:
+    """The download's bytes; when the worker refuses (too large, too slow, busy) the file says why instead."""
+    try:
+        return export(output)
+    except sandbox.SqlProblem as exc:
+        message = pd.DataFrame({"error": [str(exc)]})
+        return spreadsheets.csv_bytes(message) if output == "csv" else spreadsheets.excel_bytes(message, "error")
+
+
+def show_problem(exc: sandbox.SqlProblem) -> None:
+    if isinstance(exc, sandbox.SqlRefused):
+        st.error(escape_markdown(ctx.t("sql.refused", error=str(exc))), icon=":material/block:")
+    elif isinstance(exc, sandbox.SqlTimeout):
+        st.error(escape_markdown(str(exc)), icon=":material/timer_off:")
+    elif isinstance(exc, sqlworker.SqlBusy):
+        st.warning(escape_markdown(ctx.t("sql.busy", error=str(exc))), icon=":material/hourglass_top:")
+    else:
+        st.error(escape_markdown(ctx.t("sql.error", error=str(exc))), icon=":material/error:")
+
+
 def run_adhoc(sql: str) -> None:
     try:
-        result = sandbox.run_sql(sql, ctx.path)
-    except sandbox.SqlRefused as exc:
-        st.error(escape_markdown(ctx.t("sql.refused", error=str(exc))), icon=":material/block:")
-        return
-    except sandbox.SqlTimeout as exc:
-        st.error(escape_markdown(str(exc)), icon=":material/timer_off:")
-        return
+        result = sqlworker.run_sql(sql, ctx.path)
     except sandbox.SqlProblem as exc:
-        st.error(escape_markdown(ctx.t("sql.error", error=str(exc))), icon=":material/error:")
+        show_problem(exc)
         return
     history = st.session_state.setdefault("sql_history", [])
     if sql in history:
         history.remove(sql)
     history.insert(0, sql)
     del history[HISTORY:]
-    # the download holds the full result within the larger export cap, through the same guard
-    show_result(result, lambda: sandbox.run_sql(sql, ctx.path, max_rows=sandbox.export_cap()).df, "adhoc")
+    show_result(result, lambda output: sqlworker.export(sql, output, ctx.path), "adhoc")
 
 
 def editor(sql: str) -> str | None:
@@ -176,15 +199,18 @@ def catalogue() -> None:
         values = {p: param_value(p, defaults) for p in qf.params}
         go = st.form_submit_button(ctx.t("sql.run"), type="primary")
     if go:
-        started = time.perf_counter()
         try:
-            df = queries.run(ui.connection(str(ctx.path)), name, values)
+            result = sqlworker.run_query(name, values, ctx.path, queries_dir=config.QUERIES_DIR)
         except queries.QueryError as exc:
             st.error(escape_markdown(str(exc)))
             return
+        except sandbox.SqlProblem as exc:
+            show_problem(exc)
+            return
         st.session_state.setdefault("sql_last_run", {})[name] = dt.datetime.now()
-        show_result(sandbox.SqlResult(df, False, len(df), time.perf_counter() - started, list(df.columns)),
-                    lambda: df, f"cat_{name}")
+        show_result(result, lambda output: sqlworker.export("", output, ctx.path, params=values, name=name,
+                                                            query=name, queries_dir=config.QUERIES_DIR),
+                    f"cat_{name}")
 
 
 tab_adhoc, tab_catalogue = st.tabs([ctx.t("sql.adhoc"), ctx.t("sql.catalogue")])
