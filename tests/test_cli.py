@@ -2,6 +2,7 @@
 --version; the library modules neither print nor parse arguments."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -88,3 +89,49 @@ def test_build_prints_a_bad_setting_and_exits_2(tmp_path, monkeypatch, capsys):
     assert cli.main(["build", "--source", str(source), "--data-dir", str(tmp_path / "data")]) == 2
     assert "DASHBOARD_BUILD_THREADS='-1' must be 0 or more" in capsys.readouterr().err
     assert not (tmp_path / "data").exists()
+
+
+# ---------------------------------------------------------------- sql: output that stays data, bad text refused
+
+
+def sql_cli(data_dir: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "dashboard", "sql", *args], cwd=REPO, env=env, input=stdin,
+                          capture_output=True, timeout=120)
+
+
+@pytest.mark.parametrize("expression, shown", [
+    ("chr(27) || '[31mred'", "\\x1b[31mred"),  # an ESC sequence would recolour the terminal
+    ("'a' || chr(13) || 'b'", "a\\rb"),  # a CR would overwrite the line
+    ("'bell' || chr(7)", "bell\\x07"),
+    ("'x' || chr(10) || 'y'", "x\\ny"),
+])
+def test_table_output_escapes_control_characters(sample_data_dir, expression, shown):
+    done = sql_cli(sample_data_dir, f"select {expression} as s")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.decode()
+    assert shown in out
+    assert not any(ord(c) < 32 and c != "\n" for c in out)
+
+
+def test_json_output_is_valid_json_with_null_for_nan_and_infinities(sample_data_dir):
+    import json
+
+    done = sql_cli(sample_data_dir, "select 'inf'::double as a, '-inf'::double as b, 'nan'::double as c, "
+                                    "[1.5, 'inf'::double] as d, 2.5 as e", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    assert "Infinity" not in text and "NaN" not in text
+    assert json.loads(text) == [{"a": None, "b": None, "c": None, "d": [1.5, None], "e": 2.5}]
+
+
+@pytest.mark.parametrize("how", ["stdin", "argument"])
+def test_sql_that_is_not_text_is_refused_with_a_message(sample_data_dir, how):
+    raw = b"select '\xff\xfe' as s"
+    if how == "stdin":
+        done = sql_cli(sample_data_dir, "-", stdin=raw)
+    else:
+        done = sql_cli(sample_data_dir, raw.decode("utf-8", "surrogateescape"))
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "refused:" in err and "UTF-8" in err and "Traceback" not in err
