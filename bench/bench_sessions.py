@@ -14,7 +14,8 @@ then stays open until every session is done, as a meeting's tabs do. Time is fro
 script_finished. Errors are exception elements, sessions that failed or timed out, and pages not found. Memory is
 the summed VmRSS of the server process and its descendants (nginx and every worker under dashboard.serve):
 before, peak during, and after the sessions closed. Loopback only; every wait has a deadline. Before measuring,
---warmup sessions per link fill the caches (as for a page someone already opened).
+--warmup sessions per link and process fill the caches (as for a page someone already opened): under
+dashboard.serve they go to each process directly, since the balancer picks processes at random.
 """
 from __future__ import annotations
 
@@ -149,6 +150,14 @@ def websockets_per_upstream(access_log: Path | None, since: int) -> tuple[Counte
     return found, end
 
 
+def worker_urls(access_log: Path | None, url: str) -> list[str]:
+    """The Streamlit processes behind dashboard.serve's nginx (from its rendered config), else just `url`."""
+    if access_log is None:
+        return [url]
+    conf = (access_log.parent / "nginx.conf").read_text()
+    return [f"http://127.0.0.1:{port}" for port in re.findall(r"server 127\.0\.0\.1:(\d+)", conf)] or [url]
+
+
 # ---------------------------------------------------------------- one scenario
 
 
@@ -180,7 +189,7 @@ async def scenario(url: str, link: str, n: int, *, timeout: float, ramp: float, 
         connected += 1
         if publish and connected == max(1, round(n * publish_at)) and "task" not in build:
             build["task"] = asyncio.ensure_future(run_build(publish, timeout, build))
-            build["started"] = time.monotonic() - started
+            build["started"], build["after"] = time.monotonic() - started, connected
 
     async def sample(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -264,8 +273,8 @@ def report_publish(r: dict) -> None:
     if "task" not in build:
         print("    publish: the build did not start (too few sessions connected)")
         return
-    print(f"    build started at {build['started']:.1f} s (after {r['n']} x publish-at connects), ran "
-          f"{build.get('seconds', float('nan')):.1f} s, exit {build.get('returncode')}"
+    print(f"    build started at {build['started']:.1f} s (when {build['after']} of {r['n']} sessions had connected), "
+          f"ran {build.get('seconds', float('nan')):.1f} s, exit {build.get('returncode')}"
           + (" (killed: timed out)" if build.get("timed_out") else ""))
     if build.get("returncode"):
         for line in build.get("tail", []):
@@ -305,20 +314,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one session may take (default 300)")
     parser.add_argument("--ramp", type=float, default=0.0,
                         help="start the sessions evenly over this many seconds instead of all at once")
-    parser.add_argument("--warmup", type=int, default=None,
-                        help="sessions per link before measuring (default 2, or 3 per process with --workers)")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="sessions per link and process before measuring (default 2)")
     parser.add_argument("--publish-midway", type=Path, metavar="SOURCE_DIR",
                         help="run `python -m dashboard build --source SOURCE_DIR --data-dir DATA_DIR` during each "
                              "scenario's load and report which version every session saw")
     parser.add_argument("--publish-at", type=float, default=0.5,
-                        help="start that build when this fraction of the sessions has connected (default 0.5)")
+                        help="start that build when this fraction of the sessions has connected (default 0.5; 0: with "
+                             "the first). A build takes longer than a burst of sessions: use --ramp to spread them "
+                             "over the build so that it publishes midway")
     args = parser.parse_args()
     args.counts = [int(x) for x in args.sessions.split(",") if x.strip()]
     args.link = args.link or LINKS
     if args.url and (args.workers or args.option):
         parser.error("--url uses a running server: --workers and --option start one")
-    if args.warmup is None:
-        args.warmup = 3 * args.workers if args.workers else 2
     return args
 
 
@@ -345,13 +354,18 @@ def main() -> None:
             if args.publish_midway:
                 publish = [sys.executable, "-m", "dashboard", "build", "--source", str(args.publish_midway.resolve()),
                            "--data-dir", str(data_dir)]
-            print(f"server: {what} (data {data_dir}, version {current_version(data_dir)}); {os.cpu_count()} cores; "
-                  f"warm-up {args.warmup} per link" + (f"; ramp {args.ramp:g} s" if args.ramp else ""), flush=True)
+            print(f"server: {what} (data {data_dir}, version {current_version(data_dir)}); {os.cpu_count()} cores, "
+                  f"load average {os.getloadavg()[0]:.1f}; "
+                  f"warm-up {args.warmup} per link and process" + (f"; ramp {args.ramp:g} s" if args.ramp else ""),
+                  flush=True)
             print(HEADER)
             offset = 0
             for link in args.link:
-                if args.warmup:
-                    asyncio.run(stclient.open_together(url, link, args.warmup, timeout=args.timeout))
+                for target in worker_urls(access_log, url) if args.warmup else []:
+                    warm = asyncio.run(stclient.open_together(target, link, args.warmup, timeout=args.timeout))
+                    for s in warm:
+                        if not s.ok:
+                            print(f"    warm-up on {target}: {s.failure or s.exceptions[0]}")
                 _, offset = websockets_per_upstream(access_log, offset)
                 for n in args.counts:
                     result = asyncio.run(scenario(url, link, n, timeout=args.timeout, ramp=args.ramp, pid=pid,
