@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -238,4 +239,13 @@ async def open_together(base_url: str, link: str, n: int, *, timeout: float = 12
 
 def sessions(base_url: str, link: str, n: int, timeout: float = 120.0) -> list[Session]:
     """Blocking form of open_together, for tests."""
-    return asyncio.run(open_together(base_url, link, n, timeout=timeout))
+    # in a thread of its own: the caller may already run an event loop (Playwright's sync API leaves one running
+    # in the main thread of a test session), and asyncio.run refuses to nest
+    out: list = []
+    runner = threading.Thread(target=lambda: out.append(asyncio.run(open_together(base_url, link, n,
+                                                                                  timeout=timeout))))
+    runner.start()
+    runner.join(timeout * 2 + 30)
+    if not out:
+        raise RuntimeError(f"{n} sessions on {link} did not finish within {timeout * 2 + 30:g} s")
+    return out[0]

@@ -272,6 +272,24 @@ class Pool:
         finally:
             self._free.put(worker)
 
+    def warm(self) -> None:
+        """Start the free workers that are not running, without waiting for them (the SQL page opens: by the
+        time someone has typed a query, they are ready). Busy workers are left alone."""
+        taken = []
+        while True:
+            try:
+                taken.append(self._free.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            for worker in taken:
+                if not worker.alive():
+                    worker.stop()
+                    worker.start()
+        finally:
+            for worker in taken:
+                self._free.put(worker)
+
     def pids(self) -> list[int]:
         """The live workers' process ids (for tests and the operations page)."""
         return [w.proc.pid for w in self._workers if w.alive() and w.proc is not None]

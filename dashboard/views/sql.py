@@ -9,6 +9,7 @@ from dashboard import config, formats, queries, sandbox, spreadsheets, sqlworker
 from dashboard.labels import escape_markdown
 
 ctx = ui.page("sql")  # refuses a role the registry does not allow here
+sqlworker.pool().warm()  # the worker processes start while the analyst types
 
 EXAMPLE = "select period, branch_code, remote_read_rate, estimated_bill_rate\nfrom branch_month\norder by period desc, branch_code\nlimit 20"
 RUN_BUTTON = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,

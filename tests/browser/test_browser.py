@@ -82,6 +82,8 @@ def test_sql_editor_runs_with_the_shortcut_and_the_query_lands_in_the_url(page, 
     page.keyboard.press("Control+Enter")
     page.wait_for_url(re.compile(r"sql=select"), timeout=30_000)
     wait_rendered(page)
+    # the query runs in an SQL worker process after the rerun that put it in the URL: wait for its result
+    page.get_by_text("1 dòng", exact=True).first.wait_for(timeout=30_000)
     assert "answer" in page.url
     assert page.get_by_text("1 dòng", exact=True).first.is_visible()
 
