@@ -67,7 +67,8 @@ def main() -> None:
     from dashboard import config  # noqa: F401 - settings are read by the steps from the environment
 
     gen = step("generate", out=str(source), customers=customers)
-    floor = step("floor", source=str(source), db=str(work / "floor.duckdb"), memory=config.setting("DASHBOARD_BUILD_MEMORY"),
+    floor = step("floor", source=str(source), db=str(work / "floor.duckdb"),
+                 memory=config.setting("DASHBOARD_BUILD_MEMORY"),
                  tmp=str(work / "floor-tmp"))
     built = step("build", source=str(source), data=str(data))
     bills = built["rows"]["bills"]

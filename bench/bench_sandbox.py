@@ -50,10 +50,10 @@ def main(argv: list[str]) -> int:
             continue
 
         kept = duckdb.connect(str(path), read_only=True)
-        plain_open = median_seconds(lambda: kept.execute(sql).fetch_df())
+        plain_open = median_seconds(lambda kept=kept, sql=sql: kept.execute(sql).fetch_df())
         kept.close()
 
-        def plain_new():
+        def plain_new(sql=sql):
             con = duckdb.connect(str(path), read_only=True)
             try:
                 con.execute(sql).fetch_df()
@@ -61,10 +61,10 @@ def main(argv: list[str]) -> int:
                 con.close()
 
         plain_per_query = median_seconds(plain_new)
-        guarded = median_seconds(lambda: sandbox.run_sql(sql, path))
+        guarded = median_seconds(lambda sql=sql: sandbox.run_sql(sql, path))
         held = sandbox.open_guarded(path)
         try:
-            guarded_held = median_seconds(lambda: sandbox.run_sql(sql, path))
+            guarded_held = median_seconds(lambda sql=sql: sandbox.run_sql(sql, path))
         finally:
             held.close()
         print(f"{name:<22}{plain_open * 1e3:>10.1f}ms{plain_per_query * 1e3:>10.1f}ms{guarded * 1e3:>10.1f}ms"

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.formats import (fmt_kpi, fmt_number, fmt_percent, is_missing, month_tick_labels,
-                               plotly_hover_month_format, plotly_separators, to_month)
 from dashboard import scorecard
+from dashboard.formats import (
+    fmt_kpi,
+    fmt_number,
+    fmt_percent,
+    is_missing,
+    month_tick_labels,
+    plotly_hover_month_format,
+    plotly_separators,
+    to_month,
+)
 from dashboard.labels import t
 
 TEMPLATE = "plotly_white"

@@ -3,8 +3,8 @@ and build it, reporting progress. A file lock makes concurrent starts wait for o
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from dashboard import config, warehouse
 

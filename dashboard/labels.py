@@ -6,7 +6,8 @@ KPI, channel, branch and annotation names are data (the `kpis`, `channels`, `bra
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"

@@ -25,15 +25,16 @@ Parsing rules, decided here:
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from dashboard.formats import to_month
-from dashboard.labels import DEFAULT_LANG, LANGS, t
 from dashboard import registry
 from dashboard.contract import VERSION_RE
+from dashboard.formats import to_month
+from dashboard.labels import DEFAULT_LANG, LANGS, t
 
 CMPS = ("prev_month", "prev_year", "target")
 DEFAULT_CMP = "prev_month"
@@ -115,7 +116,7 @@ class ViewState:
             return ()
         return (value,) if isinstance(value, str) else tuple(value)
 
-    def with_extras(self, **values: str | Sequence[str] | None) -> "ViewState":
+    def with_extras(self, **values: str | Sequence[str] | None) -> ViewState:
         """A copy with page parameters set (None removes one)."""
         extras = dict(self.extras)
         for key, value in values.items():
@@ -125,11 +126,11 @@ class ViewState:
                 extras[key] = value if isinstance(value, str) else tuple(value)
         return replace(self, extras=extras)
 
-    def shared(self) -> "ViewState":
+    def shared(self) -> ViewState:
         """Only the shared parameters: for links to another page."""
         return replace(self, extras={})
 
-    def pinned(self, version: str | None) -> "ViewState":
+    def pinned(self, version: str | None) -> ViewState:
         """The same view pinned to a data version (for a link that must show the same numbers)."""
         return replace(self, v=version)
 

@@ -24,9 +24,9 @@ import socket
 import subprocess
 import sys
 import threading
-from multiprocessing.connection import Connection
 from dataclasses import dataclass, field
 from functools import lru_cache
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from dashboard import config, sandbox

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -336,7 +337,8 @@ def guarded(ctx: Page, draw: Callable[[], Any], shared: bool | str = False) -> N
         else:
             draw()
     except queries.QueryError as exc:
-        st.error(escape_markdown(ctx.t("tile.error", file=queries.display_path(exc.path), error=exc.message)), icon=":material/error:")
+        st.error(escape_markdown(ctx.t("tile.error", file=queries.display_path(exc.path), error=exc.message)),
+                 icon=":material/error:")
     except Exception as exc:  # noqa: BLE001 - one broken section must not take the page down
         st.error(escape_markdown(ctx.t("error.unexpected", error=f"{type(exc).__name__}: {exc}")),
                  icon=":material/error:")
@@ -384,13 +386,15 @@ def downloads(ctx: Page, df: pd.DataFrame | Callable[[], pd.DataFrame], basename
     """CSV (UTF-8 with BOM, so Excel opens Vietnamese text right) and Excel downloads of a table, text that looks
     like a formula kept as text (spreadsheets.py). `df` may be a
     function: the table is then made only when someone downloads it."""
-    name = f"{basename}_{ctx.branch_part()}_{links.period_key(ctx.state.period_from)}_{links.period_key(ctx.state.period_to)}"
+    span = f"{links.period_key(ctx.state.period_from)}_{links.period_key(ctx.state.period_to)}"
+    name = f"{basename}_{ctx.branch_part()}_{span}"
     table = df if callable(df) else (lambda: df)
     c1, c2 = st.columns(2)
     c1.download_button(ctx.t("download.csv"), lambda: spreadsheets.csv_bytes(table()),
                        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
                        icon=":material/download:")
-    c2.download_button(ctx.t("download.excel"), lambda: spreadsheets.excel_bytes(table(), basename), file_name=f"{name}.xlsx",
+    c2.download_button(ctx.t("download.excel"), lambda: spreadsheets.excel_bytes(table(), basename),
+                       file_name=f"{name}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"{key}_xlsx", on_click="ignore", icon=":material/download:")
 

@@ -8,10 +8,20 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import charts
+from dashboard.charts import (
+    adoption_funnel,
+    branch_bars,
+    channel_mix,
+    days_to_complete,
+    estimate_bias,
+    estimate_error_hist,
+    image_config,
+    image_filename,
+    request_channels,
+    sparkline_values,
+    trend,
+)
 from dashboard.labels import t
-from dashboard.charts import (adoption_funnel, branch_bars, channel_mix, days_to_complete,
-                              estimate_bias, estimate_error_hist, image_config, image_filename,
-                              request_channels, sparkline_values, trend)
 
 MONTHS = [date(2020, m, 1) for m in (6, 7, 8)]
 

@@ -4,17 +4,31 @@ missing values '–'."""
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.formats import (fmt_date, fmt_datetime, fmt_days, fmt_delta, fmt_kpi, fmt_kwh,
-                               fmt_money, fmt_number, fmt_percent, fmt_period, fmt_period_range,
-                               fmt_pp, month_tick_labels, plotly_hover_month_format,
-                               plotly_separators, to_month)
+from dashboard.formats import (
+    fmt_date,
+    fmt_datetime,
+    fmt_days,
+    fmt_delta,
+    fmt_kpi,
+    fmt_kwh,
+    fmt_money,
+    fmt_number,
+    fmt_percent,
+    fmt_period,
+    fmt_period_range,
+    fmt_pp,
+    month_tick_labels,
+    plotly_hover_month_format,
+    plotly_separators,
+    to_month,
+)
 
 MISSING_VALUES = [None, float("nan"), np.nan, pd.NA, pd.NaT, math.inf]
 
@@ -229,8 +243,8 @@ def test_fmt_date(d, lang, expected):
 
 
 @pytest.mark.parametrize("dt, lang, expected", [
-    (datetime(2020, 8, 5, 7, 3, tzinfo=timezone.utc), "vi", "05/08/2020 14:03 (GMT+7)"),
-    (datetime(2020, 8, 31, 20, 0, tzinfo=timezone.utc), "en", "2020-09-01 03:00 (GMT+7)"),
+    (datetime(2020, 8, 5, 7, 3, tzinfo=UTC), "vi", "05/08/2020 14:03 (GMT+7)"),
+    (datetime(2020, 8, 31, 20, 0, tzinfo=UTC), "en", "2020-09-01 03:00 (GMT+7)"),
     (datetime(2020, 8, 5, 7, 3), "vi", "05/08/2020 07:03"),
     (pd.Timestamp("2020-08-05 07:03"), "en", "2020-08-05 07:03"),
 ])

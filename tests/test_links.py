@@ -13,8 +13,18 @@ import pytest
 
 from dashboard import links
 from dashboard.labels import LABELS
-from dashboard.links import (MAX_EXTRA_CHARS, VERSION_NOT_KEPT, Notice, ViewState, default_state,
-                             page_url, parse, parse_lang, query_string, to_query)
+from dashboard.links import (
+    MAX_EXTRA_CHARS,
+    VERSION_NOT_KEPT,
+    Notice,
+    ViewState,
+    default_state,
+    page_url,
+    parse,
+    parse_lang,
+    query_string,
+    to_query,
+)
 
 BRANCHES = [f"PC08{c}{c}" for c in "ABCDEFGHI"]
 PERIODS = [date(2019 + i // 12, i % 12 + 1, 1) for i in range(24)]  # 2019-01 … 2020-12

@@ -111,7 +111,7 @@ def test_overview_sentence_counts_the_misses_and_names_the_worst(sample_env, sam
             from branch_month bm join branches b using (branch_code)
             join target_month t on t.kpi = $kpi and t.branch_code = bm.branch_code and t.period = bm.period
             where bm.period = date '2020-08-01' and bm.{column} is not null""", {"kpi": kpi}).fetchall()
-        for name, code, value, target in rows:
+        for name, _code, value, target in rows:
             gap = (target - value) / abs(target) if direction == "higher" else (value - target) / abs(target)
             if target and gap > 0:
                 gaps.append((gap, name, kpi))

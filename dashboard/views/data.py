@@ -22,7 +22,7 @@ def as_list(raw):
 def version_time(version):
     """A version id starts with its build time in UTC: 20201126T164023Z-0d6117."""
     try:
-        return dt.datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+        return dt.datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
     except ValueError:
         return None
 
@@ -109,7 +109,8 @@ def draw_catalogue():
         ctx.t("col.kpi"): kpis[f"label_{lang}"],
         ctx.t("col.family"): [ctx.t(f"page.{f}") if f in FAMILIES else f for f in kpis["family"]],
         ctx.t("col.unit"): [ctx.t(f"unit.{u}") if u in UNITS else u for u in kpis["unit"]],
-        ctx.t("col.direction"): [ctx.t(f"direction.{d}") if d in ("higher", "lower") else "" for d in kpis["direction"]],
+        ctx.t("col.direction"): [ctx.t(f"direction.{d}") if d in ("higher", "lower") else ""
+                                 for d in kpis["direction"]],
         ctx.t("col.description"): kpis[f"description_{lang}"],
         ctx.t("col.kpi_id"): kpis["kpi"],
         ctx.t("col.column"): kpis["column_name"],

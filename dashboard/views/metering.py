@@ -51,7 +51,8 @@ def draw_pending():
              else ctx.t("metering.pending_title"))
     fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "pending_estimates"]], y="pending_estimates",
                  unit="count", color=None, title=title, series_name=ctx.scope_label(),
-                 target=scorecard.scope_target(targets(ctx), "pending_estimates", ctx.state.branches), annotations=ui.events(ctx))
+                 target=scorecard.scope_target(targets(ctx), "pending_estimates", ctx.state.branches),
+                 annotations=ui.events(ctx))
     ui.chart(ctx, fig, "pending_estimates", key="metering_pending")
     st.caption(ctx.t("metering.pending_caption"))
 

@@ -11,7 +11,8 @@ from dashboard.labels import escape_markdown
 ctx = ui.page("sql")  # refuses a role the registry does not allow here
 sqlworker.pool().warm()  # the worker processes start while the analyst types
 
-EXAMPLE = "select period, branch_code, remote_read_rate, estimated_bill_rate\nfrom branch_month\norder by period desc, branch_code\nlimit 20"
+EXAMPLE = ("select period, branch_code, remote_read_rate, estimated_bill_rate\nfrom branch_month\n"
+           "order by period desc, branch_code\nlimit 20")
 RUN_BUTTON = [{"name": "Run", "feather": "Play", "primary": True, "hasText": True, "showWithIcon": True,
                "commands": ["submit"], "style": {"bottom": "0.44rem", "right": "0.4rem"}}]
 HISTORY = 10
@@ -48,7 +49,8 @@ def dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
     """DuckDB DATE columns arrive as midnight timestamps: show them as dates."""
     out = df
     for col in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[col]) and (df[col].dropna() == df[col].dropna().dt.normalize()).all():
+        values = df[col].dropna()
+        if pd.api.types.is_datetime64_any_dtype(df[col]) and (values == values.dt.normalize()).all():
             out = out.assign(**{col: df[col].dt.date})
     return out
 
