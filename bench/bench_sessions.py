@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_sessions.py                               # starts `streamlit run` on ./data
     .venv/bin/python bench/bench_sessions.py --option runner.postScriptGC=false \\
         --option server.fileWatcherType=none                               # the same with Streamlit flags
-    .venv/bin/python bench/bench_sessions.py --workers 2                   # starts python -m dashboard.serve
+    .venv/bin/python bench/bench_sessions.py --workers 2                   # starts python -m dashboard serve
     .venv/bin/python bench/bench_sessions.py --url http://127.0.0.1:8501 --server-pid PID   # a running server
     .venv/bin/python bench/bench_sessions.py --link '/?to=2020-08&lang=vi' --sessions 100 --ramp 30 \\
         --publish-midway /path/to/exports                                  # a build publishes during the load
@@ -102,13 +102,13 @@ def wait_health(url: str, proc: subprocess.Popen | None, timeout: float = START_
 
 
 def start_server(args, log_dir: Path) -> tuple[subprocess.Popen, str, Path | None]:
-    """`streamlit run` (with --option flags), or `python -m dashboard.serve` for --workers; returns the process,
+    """`streamlit run` (with --option flags), or `python -m dashboard serve` for --workers; returns the process,
     its URL and, for serve, the nginx access log."""
     port = free_port()
     env = {**os.environ, "DASHBOARD_DATA_DIR": str(args.data_dir.resolve())}
     if args.workers:
         runtime = log_dir / "serve"
-        cmd = [sys.executable, "-m", "dashboard.serve", "--workers", str(args.workers), "--port", str(port),
+        cmd = [sys.executable, "-m", "dashboard", "serve", "--workers", str(args.workers), "--port", str(port),
                "--address", "127.0.0.1", "--data-dir", str(args.data_dir.resolve()), "--runtime-dir", str(runtime)]
         access_log = runtime / "access.log"
     else:
@@ -310,7 +310,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a Streamlit option for the single process this starts, e.g. runner.postScriptGC=false")
     parser.add_argument("--workers", type=int, default=0,
-                        help="start python -m dashboard.serve with this many processes behind nginx instead")
+                        help="start python -m dashboard serve with this many processes behind nginx instead")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one session may take (default 300)")
     parser.add_argument("--ramp", type=float, default=0.0,
                         help="start the sessions evenly over this many seconds instead of all at once")
@@ -348,7 +348,7 @@ def main() -> None:
                                      "(python -m dashboard build --source DIR --data-dir DIR)")
                 proc, url, access_log = start_server(args, Path(tmp))
                 pid = proc.pid
-                what = (f"python -m dashboard.serve --workers {args.workers}" if args.workers else
+                what = (f"python -m dashboard serve --workers {args.workers}" if args.workers else
                         "streamlit run " + " ".join(f"--{o.replace('=', ' ')}" for o in args.option))
             publish = None
             if args.publish_midway:

@@ -297,6 +297,74 @@ def run_check(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- the commands
 
 
+# ---------------------------------------------------------------- serve
+
+
+def serve_arguments(parser: argparse.ArgumentParser) -> None:
+    import os
+
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="Streamlit processes (default: one per core)")
+    parser.add_argument("--port", type=int, default=8501, help="port nginx listens on (default 8501)")
+    parser.add_argument("--address", default="0.0.0.0",
+                        help="address nginx listens on (default 0.0.0.0; the Streamlit processes use loopback)")
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
+    parser.add_argument("--runtime-dir", type=Path,
+                        help="where the nginx config, pid and logs go, kept afterwards (default: a temporary "
+                             "directory removed at exit)")
+    parser.add_argument("--nginx", help="nginx binary (default: nginx on PATH, or /usr/sbin/nginx)")
+
+
+class _Stop(Exception):
+    """Raised by the SIGINT/SIGTERM handler, wherever the main thread is waiting."""
+
+
+def _raise_stop(signum, _frame):
+    import signal
+
+    raise _Stop(signal.Signals(signum).name)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    from dashboard.serve import ServeError, Server
+
+    if args.workers < 1:
+        print("serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        server = Server(args.workers, args.port, args.address, args.data_dir, args.runtime_dir, args.nginx)
+    except ServeError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        server.start()
+        workers = ", ".join(f"127.0.0.1:{p}" for p in server.ports)
+        print(f"serving {server.url} ({args.workers} Streamlit processes: {workers}; nginx pid {server.nginx.pid})\n"
+              f"runtime directory {server.runtime_dir} (nginx.conf, access.log, worker-N.log)", flush=True)
+        while True:
+            dead = server.dead()
+            if dead:
+                names = ", ".join(f"{' '.join(map(str, p.args[:5]))} (exit {p.returncode})" for p in dead)
+                print(f"serve: stopping, a process died: {names}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except _Stop as stop:
+        print(f"serve: {stop}, stopping", file=sys.stderr)
+        return 0
+    except ServeError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        # stopping is bounded (10 s a process, then kill): a second signal must not cut it short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.stop()
+
+
 @dataclass(frozen=True)
 class Command:
     help: str
@@ -334,6 +402,11 @@ COMMANDS: dict[str, Command] = {
         f"{PROG} check --queries queries",
         ((0, "every file is fine"), (1, "problems found, one line each on stdout"), (2, "bad arguments")),
         check_arguments, run_check),
+    "serve": Command(
+        "serve the dashboard from several Streamlit processes behind nginx (sticky sessions)",
+        f"{PROG} serve --workers 2 --port 8501",
+        ((0, "stopped by SIGINT/SIGTERM"), (1, "a process failed to start or died"), (2, "bad arguments")),
+        serve_arguments, run_serve),
 }
 
 

@@ -1,4 +1,4 @@
-"""`python -m dashboard.serve --workers N --port 8501 [--data-dir DIR]`: N Streamlit processes behind nginx.
+"""`python -m dashboard serve --workers N --port 8501 [--data-dir DIR]`: N Streamlit processes behind nginx.
 
 One Streamlit process runs every session's script under one GIL; more processes use more cores. nginx keeps each
 browser on one process (deploy/nginx.conf.template says how). Streamlit runs as subprocesses: this module does not
@@ -6,7 +6,6 @@ import it. Stops everything on SIGINT/SIGTERM, or when any of its processes dies
 """
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import shutil
@@ -172,72 +171,3 @@ class Server:
             log.close()
         if not self.keep_runtime:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m dashboard.serve",
-        description="serve the dashboard from several Streamlit processes behind nginx (sticky sessions)",
-        epilog="example:\n  python -m dashboard.serve --workers 2 --port 8501\n\nexit codes:\n  0  stopped by "
-               "SIGINT/SIGTERM\n  1  a process failed to start or died\n  2  bad arguments",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                        help="Streamlit processes (default: one per core)")
-    parser.add_argument("--port", type=int, default=8501, help="port nginx listens on (default 8501)")
-    parser.add_argument("--address", default="0.0.0.0",
-                        help="address nginx listens on (default 0.0.0.0; the Streamlit processes use loopback)")
-    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
-    parser.add_argument("--runtime-dir", type=Path,
-                        help="where the nginx config, pid and logs go, kept afterwards (default: a temporary "
-                             "directory removed at exit)")
-    parser.add_argument("--nginx", help="nginx binary (default: nginx on PATH, or /usr/sbin/nginx)")
-    args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
-    return args
-
-
-class _Stop(Exception):
-    """Raised by the SIGINT/SIGTERM handler, wherever the main thread is waiting."""
-
-
-def _raise_stop(signum, _frame):
-    raise _Stop(signal.Signals(signum).name)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        server = Server(args.workers, args.port, args.address, args.data_dir, args.runtime_dir, args.nginx)
-    except ServeError as exc:
-        print(f"serve: {exc}", file=sys.stderr)
-        return 1
-    signal.signal(signal.SIGINT, _raise_stop)
-    signal.signal(signal.SIGTERM, _raise_stop)
-    try:
-        server.start()
-        workers = ", ".join(f"127.0.0.1:{p}" for p in server.ports)
-        print(f"serving {server.url} ({args.workers} Streamlit processes: {workers}; nginx pid {server.nginx.pid})\n"
-              f"runtime directory {server.runtime_dir} (nginx.conf, access.log, worker-N.log)", flush=True)
-        while True:
-            dead = server.dead()
-            if dead:
-                names = ", ".join(f"{' '.join(map(str, p.args[:5]))} (exit {p.returncode})" for p in dead)
-                print(f"serve: stopping, a process died: {names}", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-    except _Stop as stop:
-        print(f"serve: {stop}, stopping", file=sys.stderr)
-        return 0
-    except ServeError as exc:
-        print(f"serve: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        # stopping is bounded (10 s a process, then kill): a second signal must not cut it short
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        server.stop()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -86,7 +86,7 @@ def nginx() -> str:
 def start_serve(data_dir, runtime, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", "--workers", str(workers), "--port", str(port), "--address",
+        [sys.executable, "-m", "dashboard", "serve", "--workers", str(workers), "--port", str(port), "--address",
          "127.0.0.1", "--data-dir", str(data_dir), "--runtime-dir", str(runtime)],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
