@@ -30,3 +30,20 @@ def sample_env(sample_data_dir, monkeypatch):
     """Point the app and the CLI at the sample data directory."""
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(sample_data_dir))
     return sample_data_dir
+
+
+@pytest.fixture(scope="session")
+def served_app(sample_data_dir) -> str:
+    """The app served by `streamlit run` on loopback over the sample, once for the session: its base URL."""
+    import subprocess
+
+    from tests.browser.conftest import free_port, start_app
+
+    port = free_port()
+    proc = start_app(sample_data_dir, port)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

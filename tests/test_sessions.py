@@ -17,7 +17,7 @@ import pytest
 from bench import stclient
 from dashboard import serve
 from dashboard.labels import t
-from tests.browser.conftest import REPO, free_port, start_app
+from tests.browser.conftest import REPO, free_port
 
 # link -> the page title it must show (Vietnamese, the default language)
 LINKS = {
@@ -39,15 +39,8 @@ def check_sessions(found: list[stclient.Session], title: str, version: str) -> N
 
 
 @pytest.fixture(scope="module")
-def app_url(sample_data_dir):
-    port = free_port()
-    proc = start_app(sample_data_dir, port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def app_url(served_app):
+    return served_app
 
 
 @pytest.mark.parametrize("link", LINKS)

@@ -62,15 +62,8 @@ def start_app(data_dir: Path, port: int, extra_env: dict | None = None) -> subpr
 
 
 @pytest.fixture(scope="session")
-def app_url(sample_data_dir, chromium_path):
-    port = free_port()
-    proc = start_app(sample_data_dir, port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def app_url(served_app, chromium_path):
+    return served_app
 
 
 @pytest.fixture(scope="session")
