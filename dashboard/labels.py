@@ -268,6 +268,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "branch.ranks_caption": (
         "{branch}, {period}: giá trị, xếp hạng trong {count} điện lực (1 là tốt nhất), giá trị toàn công ty và kế hoạch.",
         "{branch}, {period}: value, rank among the {count} branches (1 is best), the company's value and the target."),
+    "col.expected": ("Đạt kế hoạch dự kiến", "Expected to reach target"),
+    "branch.expected_help": ("Theo xu hướng hiện tại: đường thẳng khớp với 24 kỳ gần nhất; trong ngoặc là khoảng tin cậy "
+                             "80% của độ dốc. “Không theo kịp” khi xu hướng đi ngang, đi xa kế hoạch hoặc quá 36 tháng.",
+                             "At the current trend: a straight line fitted to the last 24 periods; in brackets, the 80% "
+                             "band of its slope. “Not on track” when the trend is flat, moves away from the target or "
+                             "needs more than 36 months."),
+    "reach.reached": ("Đã đạt", "Reached"),
+    "reach.not_on_track": ("Không theo kịp ở xu hướng hiện tại", "Not on track at the current trend"),
+    "reach.on_track_band": ("{when} ({earliest}–{latest})", "{when} ({earliest}–{latest})"),
+    "reach.on_track_open": ("{when} (sớm nhất {earliest})", "{when} (at the earliest {earliest})"),
     "branch.trends_title": ("Xu hướng so với toàn công ty và kế hoạch", "Trends against the company and the target"),
     "branch.trends_caption": ("{branch}, {range}", "{branch}, {range}"),
     "adoption.funnel_title": ("Từ khách hàng đến điện thoại, email, App và Zalo",

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.formats import MISSING
+from dashboard import forecast
+from dashboard.formats import MISSING, fmt_period
 from dashboard.labels import t
 
 COMPARISONS = ("prev_month", "prev_year", "target")
@@ -186,6 +187,35 @@ def rank(branch_rows: pd.DataFrame, column: str, direction: str | None, period: 
         return {}
     ranks = rows[column].rank(ascending=(direction == "lower"), method="min").astype(int)
     return dict(zip(rows["branch_code"], ranks))
+
+
+def expected_reach(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
+                   branch_code: str | None = None) -> dict[str, forecast.Reach]:
+    """For each KPI with a direction, when `series` (branch_month rows of one branch, or company_month rows, up
+    to `period`) reaches the target in force at `period` at its current trend (forecast.reach)."""
+    rows = series[series["period"].map(_period_key) <= period].sort_values("period")
+    tmap = target_lookup(targets, branch_code)
+    periods = [_period_key(p) for p in rows["period"]]
+    return {k["kpi"]: forecast.reach(periods, [clean(v) for v in rows[k["column_name"]]],
+                                     tmap.get((k["kpi"], period)), k["direction"])
+            for k in kpis.to_dict("records") if k["direction"] in ("higher", "lower")}
+
+
+def reach_text(reach: forecast.Reach | None, lang: str) -> str:
+    """'T10/2023 (T8/2023–T1/2024)', 'Đã đạt', 'Không theo kịp ở xu hướng hiện tại', or an en dash."""
+    if reach is None or reach.state == "too_short":
+        return MISSING
+    if reach.state == "reached":
+        return t("reach.reached", lang)
+    if reach.state == "not_on_track":
+        return t("reach.not_on_track", lang)
+    when = fmt_period(reach.period, lang)
+    if reach.earliest and reach.latest and reach.earliest != reach.latest:
+        return t("reach.on_track_band", lang, when=when, earliest=fmt_period(reach.earliest, lang),
+                 latest=fmt_period(reach.latest, lang))
+    if reach.earliest and not reach.latest:
+        return t("reach.on_track_open", lang, when=when, earliest=fmt_period(reach.earliest, lang))
+    return when
 
 
 # ---------------------------------------------------------------- a scope's rows and target lines

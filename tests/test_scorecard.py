@@ -176,3 +176,22 @@ def test_scope_target(branches_, expected):
 ])
 def test_status_text(state, target, lang, expected):
     assert scorecard.status_text(state, target, lang) == expected
+
+
+def test_expected_reach_uses_the_scope_target_in_force_and_reads_in_both_languages():
+    from dashboard import forecast
+
+    periods = [scorecard.month_shift(D(2020, 8, 1), -i) for i in range(23, -1, -1)]
+    series = pd.DataFrame({"period": periods, "remote_read_rate": [0.27 + 0.01 * i for i in range(24)],
+                           "estimated_bill_rate": [0.02] * 24, "customers": [100] * 24})
+    got = scorecard.expected_reach(KPIS, series, TARGETS, D(2020, 8, 1), "PC08BB")
+    assert set(got) == {"remote_read_rate", "estimated_bill_rate"}  # customers has no direction
+    assert got["remote_read_rate"].state == "reached"  # 0.50 against PC08BB's own 0.5
+    company = scorecard.expected_reach(KPIS, series, TARGETS, D(2020, 8, 1))
+    assert company["remote_read_rate"].period == D(2023, 2, 1)  # from 0.50, 0.01 a month, to the company's 0.80
+    assert scorecard.reach_text(company["remote_read_rate"], "vi") == "T2/2023"  # a straight line: no band
+    on_track = forecast.Reach("on_track", D(2023, 10, 1), D(2023, 8, 1), D(2024, 1, 1), 0.01, 0.009, 0.011, 0.5)
+    assert scorecard.reach_text(on_track, "vi") == "T10/2023 (T8/2023–T1/2024)"
+    assert scorecard.reach_text(on_track, "en").startswith("Oct 2023 (")
+    assert scorecard.reach_text(forecast.Reach("reached", D(2020, 8, 1), None, None, 0, 0, 0, 0.9), "vi") == "Đã đạt"
+    assert scorecard.reach_text(None, "en") == "–"

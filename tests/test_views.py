@@ -505,3 +505,29 @@ def test_a_second_session_on_the_same_link_replays_the_sections(sample_env, monk
     other = open_page("adoption", {**link, "to": "2020-06"})
     assert_clean(other)
     assert len(calls) > drawn and metrics(other) != metrics(first)
+
+
+def test_branch_page_says_when_each_kpi_reaches_its_target(sample_env, wh, link):
+    """The rank table's 'Expected to reach target' column: the trend of the branch's last 24 periods (read here
+    from branch_month) against the target in force (target_month), as forecast.reach works it out."""
+    from dashboard import forecast, scorecard
+
+    at = open_page("branch", link)
+    assert_clean(at)
+    table = at.dataframe[0].value
+    shown = dict(zip(table[t("col.kpi", "en")], table[t("col.expected", "en")]))
+    to = month(link["to"])
+    states = set()
+    for k in kpi_rows(wh):
+        if k["direction"] is None:
+            assert shown[k["label_en"]] == formats.MISSING
+            continue
+        history = rows(wh, f"select period, {k['column_name']} as v from branch_month where branch_code = ? "  # noqa: S608
+                           "and period between ? and ? order by period", BRANCH,
+                       forecast.month_shift(to, -23), to)
+        target = rows(wh, "select coalesce(max(target) filter (branch_code = ?), max(target) filter (branch_code is null)) "
+                          "as t from target_month where kpi = ? and period = ?", BRANCH, k["kpi"], to)[0]["t"]
+        reach = forecast.reach([r["period"] for r in history], [r["v"] for r in history], target, k["direction"])
+        states.add(reach.state)
+        assert shown[k["label_en"]] == scorecard.reach_text(reach, "en"), k["kpi"]
+    assert len(states) >= 2, states  # the sample has KPIs in more than one state

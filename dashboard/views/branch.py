@@ -3,7 +3,7 @@ the company and the branch's target, grouped by family."""
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, formats, registry, scorecard, ui
+from dashboard import charts, forecast, formats, registry, scorecard, ui
 
 ctx = ui.page("branch")
 period = ctx.state.period_to
@@ -33,9 +33,17 @@ def targets():
 
 
 def rank_rows(code):
+    """scorecard.rank_rows, with the period each KPI reaches its target at the current trend (`expected`)."""
+    kpis = ui.kpi_catalog(ctx)
     rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
     company = ctx.query("company_kpis", period_from=period, period_to=period)
-    return scorecard.rank_rows(ui.kpi_catalog(ctx), rows, company, targets(), code, period, ctx.lang)
+    data = scorecard.rank_rows(kpis, rows, company, targets(), code, period, ctx.lang)
+    fit_from = max(scorecard.month_shift(period, -(forecast.WINDOW - 1)), ctx.periods[0])
+    history = ctx.query("branch_kpis", branches=[code], period_from=fit_from, period_to=period)
+    tg = ctx.query("targets_in_force", period_from=period, period_to=period)
+    reach = scorecard.expected_reach(kpis, history, tg, period, code)
+    return data.assign(expected=[scorecard.reach_text(reach.get(k), ctx.lang) for k in data["kpi"]],
+                       expected_period=[getattr(reach.get(k), "period", None) for k in data["kpi"]])
 
 
 def draw_ranks(code):
@@ -54,9 +62,11 @@ def draw_ranks(code):
         ctx.t("metric.company"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["company"], data["unit"])],
         ctx.t("col.target"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["target"], data["unit"])],
         ctx.t("col.status"): states,
+        ctx.t("col.expected"): data["expected"],
     })
     st.dataframe(ui.status_table(shown, list(data["status"]), ctx.t("col.status")), hide_index=True,
-                 width="stretch", height="content", key="branch_ranks")
+                 width="stretch", height="content", key="branch_ranks",
+                 column_config={ctx.t("col.expected"): st.column_config.TextColumn(help=ctx.t("branch.expected_help"))})
 
 
 def ranks_export(code):
@@ -64,7 +74,7 @@ def ranks_export(code):
     export = data.assign(branch_code=code, branch_name=ctx.branch_names.get(code, code), period=period,
                          status=[scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])])
     return export[["branch_code", "branch_name", "period", "kpi", "label", "unit", "value", "company", "rank",
-                   "ranked", "target", "status"]]
+                   "ranked", "target", "status", "expected", "expected_period"]]
 
 
 def draw_ranks_downloads(code):
