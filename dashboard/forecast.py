@@ -2,7 +2,7 @@
 80% band on its slope (issue 10, part 3). numpy only, no Streamlit: the branch page, the card help, the trend
 charts and the PDF pack will call the same function.
 
-A KPI is "reached" when its fitted value at the last period already meets the target, "on track" when the line
+A KPI is "reached" when its value at the last period already meets the target, "on track" when the line
 meets it within HORIZON months, and "not on track" when the trend is flat (the slope's band holds zero), runs
 away from the target, or meets it later than that.
 """
@@ -75,10 +75,12 @@ def reach(periods: Sequence[dt.date], values: Sequence[float | None], target: fl
     half = _t_quantile(0.5 + band / 2, dof) * se
     low, high = float(slope - half), float(slope + half)
     sign = 1 if direction == "higher" else -1
-    gap = sign * (target - intercept)  # how far short the line is at the last period (> 0: short of it)
     common = dict(slope=float(slope), slope_low=low, slope_high=high, fitted_last=float(intercept))
-    if gap <= 0:
+    if sign * (y[-1] - target) >= 0:  # the last value itself meets it (as the page's status says)
         return Reach("reached", last, last, last, **common)
+    # how far short the line is at the last period; a line already past the target (a value below a rising
+    # trend) meets it in the next month
+    gap = max(sign * (target - intercept), 1e-12)
     good_slope = sign * slope
     steep = max(sign * low, sign * high)
     flat = min(sign * low, sign * high)

@@ -81,3 +81,18 @@ def test_missing_values_are_skipped():
 @pytest.mark.parametrize("dof, expected", [(4, 1.533), (10, 1.372), (22, 1.321), (200, 1.286)])
 def test_t_quantile_for_the_80_percent_band(dof, expected):
     assert forecast._t_quantile(0.9, dof) == pytest.approx(expected, abs=0.01)
+
+
+def test_reached_follows_the_last_value_not_the_line():
+    # the last value meets the target though the line fitted through noise sits just short of it
+    values = line(0.70, 0.0, noise=0.01)
+    values[-1] = 0.72
+    got = forecast.reach(PERIODS, values, 0.715, "higher")
+    assert got.fitted_last < 0.715 and got.state == "reached" and got.period == LAST
+
+
+def test_a_line_already_past_the_target_meets_it_next_month():
+    values = line(0.27, 0.01)
+    values[-1] = 0.45  # one bad month under a line at 0.50
+    got = forecast.reach(PERIODS, values, 0.48, "higher")
+    assert got.state == "on_track" and got.period == forecast.month_shift(LAST, 1)
