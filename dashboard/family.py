@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, formats, registry, scorecard, ui
+from dashboard import charts, forecast, formats, registry, scorecard, ui
 
 
 def history_from(ctx: ui.Page) -> dt.date:
@@ -54,35 +54,45 @@ def scope_caption(ctx: ui.Page) -> str:
 # ---------------------------------------------------------------- cards
 
 
-def scope_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> list[scorecard.Card] | None:
+def scope_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> tuple[list[scorecard.Card], dict] | None:
     """The cards of the view's scope at the period: one branch's when the link names exactly one, else the
-    company's. Draws the caption saying whose; None (after saying so) when there are no rows."""
+    company's, and when each KPI reaches its target at the current trend (for the card's help). Draws the caption
+    saying whose; None (after saying so) when there are no rows."""
     period = ctx.state.period_to
     code, scope = None, ctx.t("metric.company")
+    trend_from = max(scorecard.month_shift(period, -(forecast.WINDOW - 1)), ctx.periods[0])
     if len(ctx.state.branches) == 1:
         code = ctx.state.branches[0]
         scope = ctx.branch_names.get(code, code)
-        series = ctx.query("branch_kpis", branches=[code], period_from=history_from(ctx), period_to=period)
+        series = ctx.query("branch_kpis", branches=[code], period_from=trend_from, period_to=period)
     else:
-        series = ctx.query("company_kpis", period_from=history_from(ctx), period_to=period)
+        series = ctx.query("company_kpis", period_from=trend_from, period_to=period)
     st.caption(ctx.t("overview.cards_for", scope=scope, period=formats.fmt_period(period, ctx.lang, "long")))
     if series.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return None
-    return scorecard.cards(kpis, series, tg, period, ctx.state.cmp, ctx.lang, code)
+    reach = scorecard.expected_reach(kpis, series, tg, period, code)
+    return scorecard.cards(kpis, series, tg, period, ctx.state.cmp, ctx.lang, code), reach
 
 
-def descriptions(ctx: ui.Page, kpis: pd.DataFrame) -> dict[str, str]:
-    return dict(zip(kpis["kpi"], kpis["description_vi" if ctx.lang == "vi" else "description_en"]))
+def descriptions(ctx: ui.Page, kpis: pd.DataFrame, reach: dict | None = None) -> dict[str, str]:
+    """Each card's help: the KPI's definition, and when it reaches its target at the current trend."""
+    texts = dict(zip(kpis["kpi"], kpis["description_vi" if ctx.lang == "vi" else "description_en"]))
+    for kpi, expected in (reach or {}).items():
+        if expected.state != "too_short":
+            texts[kpi] = (f"{texts.get(kpi) or ''}\n\n**{ctx.t('col.expected')}:** "
+                          f"{scorecard.reach_text(expected, ctx.lang)}. {ctx.t('branch.expected_help')}")
+    return texts
 
 
 def family_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> None:
     """The family's cards for the scope at the period, compared as the link says (cmp=)."""
-    cards = scope_cards(ctx, kpis, tg)
-    if cards is None:
+    found = scope_cards(ctx, kpis, tg)
+    if found is None:
         return
+    cards, reach = found
     per_row = len(cards) if len(cards) <= 4 else (3 if len(cards) in (5, 6, 9) else 4)
-    ui.card_grid(ctx, cards, descriptions(ctx, kpis), per_row)
+    ui.card_grid(ctx, cards, descriptions(ctx, kpis, reach), per_row)
 
 
 # ---------------------------------------------------------------- trend and comparison of one KPI

@@ -531,3 +531,29 @@ def test_branch_page_says_when_each_kpi_reaches_its_target(sample_env, wh, link)
         states.add(reach.state)
         assert shown[k["label_en"]] == scorecard.reach_text(reach, "en"), k["kpi"]
     assert len(states) >= 2, states  # the sample has KPIs in more than one state
+
+
+def test_card_help_says_when_the_kpi_reaches_its_target(sample_env, wh, link):
+    from dashboard import forecast, scorecard
+
+    company = {k: v for k, v in link.items() if k != "branch"}
+    at = open_page("overview", company)
+    assert_clean(at)
+    helps = {m.label: m.proto.help for m in at.metric}
+    to = month(link["to"])
+    checked = 0
+    for k in kpi_rows(wh):
+        if k["direction"] is None:
+            assert t("col.expected", "en") not in helps[k["label_en"]]
+            continue
+        history = rows(wh, f"select period, {k['column_name']} as v from company_month "  # noqa: S608
+                           "where period between ? and ? order by period", forecast.month_shift(to, -23), to)
+        target = rows(wh, "select max(target) as t from target_month where kpi = ? and period = ? "
+                          "and branch_code is null", k["kpi"], to)[0]["t"]
+        reach = forecast.reach([r["period"] for r in history], [r["v"] for r in history], target, k["direction"])
+        if reach.state == "too_short":
+            continue
+        expected = scorecard.reach_text(reach, "en")
+        assert f"{t('col.expected', 'en')}:** {expected}." in helps[k["label_en"]], k["kpi"]
+        checked += 1
+    assert checked >= 5

@@ -71,11 +71,12 @@ def draw_misses():
 
 def draw_scorecards():
     catalogue = kpis()
-    cards = scope_cards(ctx, catalogue, targets())
-    if cards is None:
+    found = scope_cards(ctx, catalogue, targets())
+    if found is None:
         return
+    cards, reach = found
     by_kpi = {c.kpi: c for c in cards}
-    helps = descriptions(ctx, catalogue)
+    helps = descriptions(ctx, catalogue, reach)
     for family in registry.FAMILIES:
         fam = [by_kpi[k] for k in catalogue.loc[catalogue["family"] == family, "kpi"]]
         if fam:
