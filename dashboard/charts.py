@@ -38,6 +38,7 @@ COLORWAY = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#
 COMPANY_COLOR = "#1a1a1a"
 TARGET_COLOR = "#B2182B"
 EVENT_COLOR = "#6b6b6b"
+PROJECTION_COLOR = "#5a5a5a"
 STATUS_COLORS = {"on_target": "#2E7D32", "near": "#F9A825", "behind": "#C62828", None: "#4C78A8"}  # scorecard.STATUSES
 ONLINE_COLORS = ["#08519C", "#3182BD", "#6BAED6", "#2CA25F", "#66C2A4", "#99D8C9", "#9ECAE1"]
 OFFLINE_COLORS = ["#D94801", "#FD8D3C", "#FDAE6B", "#969696", "#BDBDBD"]
@@ -197,11 +198,12 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
           x: str = "period", color: str | None = "branch_code",
           annotations: pd.DataFrame | None = None, target: pd.DataFrame | None = None,
           company: pd.DataFrame | None = None, names: Mapping[Any, str] | None = None,
-          series_name: str | None = None) -> go.Figure:
+          series_name: str | None = None, projection: pd.DataFrame | None = None) -> go.Figure:
     """A KPI over periods: one line per `color` group (or one line, named series_name), the company
     (a DataFrame with x and y columns) as a thicker dark line, the target (period, target
     [, branch_code]) as a dashed step line, and events (period, text). `names` maps codes to legend
-    names. Money (unit 'vnd') is plotted in đ, tr.đ or tỷ đồng with the unit in the axis title."""
+    names. Money (unit 'vnd') is plotted in đ, tr.đ or tỷ đồng with the unit in the axis title. `projection`
+    (period, value, low, high) is drawn after the data as a dashed line "at current trend" in a shaded band."""
     frames = [f for f in (df, company) if f is not None and len(f) and y in f.columns and x in f.columns]
     if not frames or all(f[y].isna().all() for f in frames):
         return empty_figure(lang, title)
@@ -228,6 +230,19 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
              marker=dict(size=7, color=COMPANY_COLOR))
 
     start, end = min(plotted).date(), max(plotted).date()
+    if projection is not None and len(projection):
+        ahead = projection.assign(period=_periods(projection["period"])).sort_values("period")
+        plotted.extend(ahead["period"])
+        band = dict(mode="lines", line=dict(width=0, color=PROJECTION_COLOR), hoverinfo="skip",
+                    legendgroup="projection", showlegend=False)
+        fig.add_trace(go.Scatter(x=ahead["period"], y=ahead["low"].astype("float64") / scale, **band))
+        fig.add_trace(go.Scatter(x=ahead["period"], y=ahead["high"].astype("float64") / scale, fill="tonexty",
+                                 fillcolor="rgba(90, 90, 90, 0.15)", **band))
+        fig.add_trace(go.Scatter(
+            x=ahead["period"], y=ahead["value"].astype("float64") / scale, name=_text(t("chart.at_current_trend",
+                                                                                       lang)),
+            mode="lines", line=dict(color=PROJECTION_COLOR, width=2, dash="dot"), legendgroup="projection",
+            customdata=_hover(unit, lang, ahead["value"]), hovertemplate=HOVER))
     if target is not None and len(target) and {"period", "target"} <= set(target.columns):
         tgt = target.assign(period=_periods(target["period"])).dropna(subset=["target"])
         tgt = tgt[(tgt["period"] >= pd.Timestamp(start)) & (tgt["period"] <= pd.Timestamp(end))]
@@ -237,6 +252,8 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
             if not len(group):
                 continue
             group = group.sort_values("period")
+            if projection is not None and len(projection):  # the target in force held on across the projection
+                group = pd.concat([group, group.tail(1).assign(period=max(plotted))], ignore_index=True)
             name = (t("chart.target", lang) if key is None
                     else t("chart.target_of", lang, name=(names or {}).get(key, str(key))))
             fig.add_trace(go.Scatter(

@@ -33,6 +33,19 @@ class Reach:
     slope_low: float | None
     slope_high: float | None
     fitted_last: float | None  # the line's value at the last period
+    last: dt.date | None = None  # the last period fitted
+
+
+def projection(reach: Reach, months: int = 12) -> list[tuple[dt.date, float, float, float]]:
+    """(period, line, band low, band high) for the `months` after the last fitted period: the line and its 80%
+    band drawn "at current trend" on a chart. Empty for a KPI already reached or without a trend."""
+    if reach.state not in ("on_track", "not_on_track") or reach.last is None:
+        return []
+    out = []
+    for m in range(1, months + 1):
+        ends = (reach.fitted_last + reach.slope_low * m, reach.fitted_last + reach.slope_high * m)
+        out.append((month_shift(reach.last, m), reach.fitted_last + reach.slope * m, min(ends), max(ends)))
+    return out
 
 
 def month_shift(period: dt.date, months: int) -> dt.date:
@@ -75,7 +88,7 @@ def reach(periods: Sequence[dt.date], values: Sequence[float | None], target: fl
     half = _t_quantile(0.5 + band / 2, dof) * se
     low, high = float(slope - half), float(slope + half)
     sign = 1 if direction == "higher" else -1
-    common = dict(slope=float(slope), slope_low=low, slope_high=high, fitted_last=float(intercept))
+    common = dict(slope=float(slope), slope_low=low, slope_high=high, fitted_last=float(intercept), last=last)
     if sign * (y[-1] - target) >= 0:  # the last value itself meets it (as the page's status says)
         return Reach("reached", last, last, last, **common)
     # how far short the line is at the last period; a line already past the target (a value below a rising

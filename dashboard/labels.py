@@ -274,6 +274,7 @@ LABELS: dict[str, tuple[str, str]] = {
                              "At the current trend: a straight line fitted to the last 24 periods; in brackets, the 80% "
                              "band of its slope. “Not on track” when the trend is flat, moves away from the target or "
                              "needs more than 36 months."),
+    "chart.at_current_trend": ("Theo xu hướng hiện tại", "At current trend"),
     "reach.reached": ("Đã đạt", "Reached"),
     "reach.not_on_track": ("Không theo kịp ở xu hướng hiện tại", "Not on track at the current trend"),
     "reach.on_track_band": ("{when} ({earliest}–{latest})", "{when} ({earliest}–{latest})"),

@@ -452,3 +452,28 @@ def test_build_renames_the_company_average_and_sets_the_height(shares, company):
 def test_build_refuses_an_unknown_chart():
     with pytest.raises(ValueError, match="unknown chart 'pie'"):
         charts.build("pie", lang="vi")
+
+
+def test_trend_draws_a_projection_at_current_trend_and_holds_the_target_across_it(shares):
+    ahead = pd.DataFrame({"period": [date(2020, 9, 1), date(2020, 10, 1)], "value": [0.08, 0.09],
+                          "low": [0.075, 0.08], "high": [0.085, 0.10]})
+    target = pd.DataFrame({"period": MONTHS, "target": [0.1, 0.1, 0.1]})
+    fig = trend(shares[shares["branch_code"] == "PC08AA"], y="app_share", lang="en", unit="share", color=None,
+                series_name="Tuy Hòa", target=target, projection=ahead)
+    [dashed] = [tr for tr in fig.data if tr.name == t("chart.at_current_trend", "en")]
+    assert list(dashed.y) == [0.08, 0.09] and dashed.line.dash == "dot"
+    band = [tr for tr in fig.data if tr.fill == "tonexty"]
+    assert band and list(band[0].y) == [0.085, 0.10]
+    [tgt] = [tr for tr in fig.data if tr.name == t("chart.target", "en")]
+    assert pd.Timestamp(list(tgt.x)[-1]) == pd.Timestamp("2020-10-01") and list(tgt.y)[-1] == 0.1
+
+
+def test_projection_of_a_reach():
+    from dashboard import forecast
+
+    reach = forecast.Reach("on_track", date(2021, 6, 1), None, None, 0.01, 0.005, 0.015, 0.5, date(2020, 12, 1))
+    rows = forecast.projection(reach, months=3)
+    assert [r[0] for r in rows] == [date(2021, 1, 1), date(2021, 2, 1), date(2021, 3, 1)]
+    assert rows[2][1:] == pytest.approx((0.53, 0.515, 0.545))
+    assert forecast.projection(forecast.Reach("reached", date(2020, 12, 1), None, None, 0, 0, 0, 0.9,
+                                              date(2020, 12, 1))) == []

@@ -557,3 +557,16 @@ def test_card_help_says_when_the_kpi_reaches_its_target(sample_env, wh, link):
         assert f"{t('col.expected', 'en')}:** {expected}." in helps[k["label_en"]], k["kpi"]
         checked += 1
     assert checked >= 5
+
+
+def test_branch_trends_show_the_projection_at_current_trend(sample_env, link):
+    at = open_page("branch", link)
+    assert_clean(at)
+    label = t("chart.at_current_trend", "en")
+    projected = [f for f in figures(at) if any(tr.get("name") == label for tr in f["data"])]
+    assert projected, "KPIs on or off track draw their trend ahead"
+    for fig in projected:
+        [line] = [tr for tr in fig["data"] if tr.get("name") == label]
+        months = [x[:7] for x in line["x"]]
+        assert len(values(line["y"])) == 12 and months == sorted(set(months))  # a year ahead of the last value
+        assert months[-1] > link["to"]

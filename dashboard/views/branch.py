@@ -38,12 +38,23 @@ def rank_rows(code):
     rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
     company = ctx.query("company_kpis", period_from=period, period_to=period)
     data = scorecard.rank_rows(kpis, rows, company, targets(), code, period, ctx.lang)
+    reach = expected(code)
+    return data.assign(expected=[scorecard.reach_text(reach.get(k), ctx.lang) for k in data["kpi"]],
+                       expected_period=[getattr(reach.get(k), "period", None) for k in data["kpi"]])
+
+
+def expected(code):
+    """When each KPI of the branch reaches its target in force at the current trend (the last 24 periods)."""
     fit_from = max(scorecard.month_shift(period, -(forecast.WINDOW - 1)), ctx.periods[0])
     history = ctx.query("branch_kpis", branches=[code], period_from=fit_from, period_to=period)
     tg = ctx.query("targets_in_force", period_from=period, period_to=period)
-    reach = scorecard.expected_reach(kpis, history, tg, period, code)
-    return data.assign(expected=[scorecard.reach_text(reach.get(k), ctx.lang) for k in data["kpi"]],
-                       expected_period=[getattr(reach.get(k), "period", None) for k in data["kpi"]])
+    return scorecard.expected_reach(ui.kpi_catalog(ctx), history, tg, period, code)
+
+
+def projections(code):
+    """The dashed 'at current trend' line and band of each KPI, for the next 12 months."""
+    return {kpi: pd.DataFrame(forecast.projection(reach), columns=["period", "value", "low", "high"])
+            for kpi, reach in expected(code).items()}
 
 
 def draw_ranks(code):
@@ -93,7 +104,7 @@ def draw_trends(code):
     tg = targets()
     name = ctx.branch_names.get(code, code)
     figures = trend_figures(kpis, own, company, tg[tg["branch_code"] == code], ui.events(ctx), name,
-                            len(ctx.branch_names), ctx.lang)
+                            len(ctx.branch_names), ctx.lang, projections(code))
     st.caption(ctx.t("branch.trends_caption", branch=name,
                      range=formats.fmt_period_range(ctx.state.period_from, period, ctx.lang)))
     for family in registry.FAMILIES:
@@ -114,7 +125,7 @@ def draw_one_trend(k, fig, code):
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, ttl=3600)
-def trend_figures(kpis, own, company, tg, events, name, branches, lang):
+def trend_figures(kpis, own, company, tg, events, name, branches, lang, ahead):
     """Every KPI's small trend for one branch, built once per content of the inputs (Streamlit hashes the frames)
     and shared between reruns and sessions: 18 Plotly figures cost ~25 ms each to build. A KPI whose chart
     fails maps to its exception, raised where that chart would be drawn. Nothing may change the figures."""
@@ -126,7 +137,8 @@ def trend_figures(kpis, own, company, tg, events, name, branches, lang):
                 "trend", lang=lang, max_ticks=4, company_is_average=unit == "count", height=340,
                 df=own[["period", col]], y=col, unit=unit, title=k["label_vi" if lang == "vi" else "label_en"],
                 color=None, series_name=name, company=charts.company_line(company, col, unit, branches),
-                target=tg[tg["kpi"] == k["kpi"]][["period", "target"]], annotations=events)
+                target=tg[tg["kpi"] == k["kpi"]][["period", "target"]], annotations=events,
+                projection=ahead.get(k["kpi"]))
         except Exception as exc:  # noqa: BLE001 - shown in the chart's place by ui.guarded
             out[k["kpi"]] = exc
     return out
