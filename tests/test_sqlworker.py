@@ -119,13 +119,21 @@ def test_a_full_pool_says_busy(sample_env, monkeypatch):
     monkeypatch.setenv("DASHBOARD_SQL_TIMEOUT", "5")
     try:
         answers(small)  # started and warm
-        slow = threading.Thread(target=lambda: pytest.raises(SqlTimeout, sqlworker.run_sql, UNIONS.replace(
-            "select 1 as x", "select count(*) from range(100000000)")), daemon=True)
+        outcome = []
+
+        def hold_the_worker():  # a long scan in little memory, stopped at the time limit
+            try:
+                sqlworker.run_sql("select sum(i) from range(100000000000) t(i)")
+            except sandbox.SqlProblem as exc:
+                outcome.append(exc)
+
+        slow = threading.Thread(target=hold_the_worker, daemon=True)
         slow.start()
         time.sleep(0.5)  # (the slow query has taken the only worker)
         with pytest.raises(sqlworker.SqlBusy, match="DASHBOARD_SQL_WORKERS"):
             sqlworker.run_sql("select 1")
         slow.join(30)
+        assert outcome and isinstance(outcome[0], SqlTimeout), outcome
         answers(small)
     finally:
         small.close()
