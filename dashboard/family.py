@@ -17,9 +17,9 @@ def history_from(ctx: ui.Page) -> dt.date:
     return max(scorecard.month_shift(ctx.state.period_to, -12), ctx.periods[0])
 
 
-def targets(ctx: ui.Page, frm: dt.date | None = None) -> pd.DataFrame:
-    """The targets in force from `frm` (default: the card history or the view's start, the earlier) to the period."""
-    start = frm or min(ctx.state.period_from, history_from(ctx))
+def targets(ctx: ui.Page) -> pd.DataFrame:
+    """The targets in force from the card history or the view's start (the earlier) to the period."""
+    start = min(ctx.state.period_from, history_from(ctx))
     return ctx.query("targets_in_force", period_from=start, period_to=ctx.state.period_to)
 
 

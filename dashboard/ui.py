@@ -309,11 +309,6 @@ def _queries_fingerprint() -> tuple:
     return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.sql")))
 
 
-def view_key(ctx: Page) -> tuple:
-    """Everything a shared section may depend on: the warehouse file, the query files, the page and its link."""
-    return ctx.view_key
-
-
 # A meeting opens one link many times: a section that depends only on the view (the data version, the query
 # files and the link) is drawn once, and Streamlit replays the recorded elements in every other session
 # without running pandas, Plotly or the table styling again. No widgets inside (downloads stay outside).
@@ -333,7 +328,7 @@ def guarded(ctx: Page, draw: Callable[[], Any], shared: bool | str = False) -> N
             name = shared if isinstance(shared, str) else draw.__qualname__
             if "<lambda>" in name:
                 raise ValueError("a shared lambda section needs a name: guarded(ctx, draw, shared='name')")
-            _replayed(draw, name, view_key(ctx))
+            _replayed(draw, name, ctx.view_key)
         else:
             draw()
     except queries.QueryError as exc:
@@ -405,6 +400,13 @@ def kpi_catalog(ctx: Page) -> pd.DataFrame:
 
 def kpi_label(ctx: Page, k: dict) -> str:
     return k["label_vi"] if ctx.lang == "vi" else k["label_en"]
+
+
+def kpi_label_of(ctx: Page, kpi: str, fallback_key: str) -> str:
+    """A KPI's label by id from the catalogue, or the fallback label when the catalogue has no such KPI."""
+    kpis = kpi_catalog(ctx)
+    row = kpis[kpis["kpi"] == kpi]
+    return kpi_label(ctx, row.iloc[0].to_dict()) if len(row) else ctx.t(fallback_key)
 
 
 # Kept between reruns and sessions (a meeting opens the same link many times): building a Plotly figure costs

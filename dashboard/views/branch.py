@@ -89,8 +89,8 @@ def ranks_export(code):
 
 
 def draw_ranks_downloads(code):
-    data = rank_rows(code)
-    if not (data.empty or data["value"].isna().all()):
+    # (whether the branch has a row at the period: this runs in every session, the table is made on download)
+    if not ctx.query("branch_kpis", branches=[code], period_from=period, period_to=period).empty:
         ui.downloads(ctx, lambda: ranks_export(code), "branch_ranks", key="branch_ranks")
 
 

@@ -45,10 +45,7 @@ def draw_pending():
     if df.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
-    kpis = ui.kpi_catalog(ctx)
-    k = kpis[kpis["kpi"] == "pending_estimates"]
-    title = (k["label_vi" if ctx.lang == "vi" else "label_en"].iloc[0] if len(k)
-             else ctx.t("metering.pending_title"))
+    title = ui.kpi_label_of(ctx, "pending_estimates", "metering.pending_title")
     fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=df[["period", "pending_estimates"]], y="pending_estimates",
                  unit="count", color=None, title=title, series_name=ctx.scope_label(),
                  target=scorecard.scope_target(targets(ctx), "pending_estimates", ctx.state.branches),

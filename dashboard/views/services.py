@@ -10,12 +10,6 @@ ctx = ui.page("services")
 run_family(ctx)
 
 
-def kpi_label(kpi: str, fallback_key: str) -> str:
-    kpis = ui.kpi_catalog(ctx)
-    row = kpis[kpis["kpi"] == kpi]
-    return row["label_vi" if ctx.lang == "vi" else "label_en"].iloc[0] if len(row) else ctx.t(fallback_key)
-
-
 def draw_channels(df):
     named = df.assign(channel_name=df["name_vi"] if ctx.lang == "vi" else df["name_en"])
     fig = ui.figure("request_channels", lang=ctx.lang, df=named[["period", "channel_name", "is_online", "requests"]],
@@ -47,7 +41,7 @@ def draw_backlog():
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
     names = {"open_requests": ctx.t("services.open_requests"),
-             "postponed_requests": kpi_label("postponed_requests", "services.postponed_requests")}
+             "postponed_requests": ui.kpi_label_of(ctx, "postponed_requests", "services.postponed_requests")}
     long = df.melt(id_vars="period", value_vars=list(names), var_name="measure", value_name="count")
     fig = ui.figure("trend", lang=ctx.lang, max_ticks=4, df=long, y="count", unit="count", color="measure",
                     names=names, title=ctx.t("services.backlog_title"),
