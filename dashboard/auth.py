@@ -67,10 +67,6 @@ def may_open(spec: registry.PageSpec) -> bool:
     return current_role() in spec.roles
 
 
-def may_use_sql() -> bool:
-    return may_open(registry.page("sql"))
-
-
 def visible_pages() -> list[registry.PageSpec]:
     """The navigation: the pages the visitor may open."""
     return registry.visible(current_role())
