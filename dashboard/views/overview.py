@@ -10,20 +10,6 @@ ctx = ui.page("overview")
 period = ctx.state.period_to
 
 
-def misses_sentence(kpis, branch_rows, targets):
-    every = scorecard.biggest_misses(kpis, branch_rows, targets, period, ctx.lang, n=len(kpis) * len(branch_rows))
-    misses = every[:3]
-    when = formats.fmt_period(period, ctx.lang)
-    if targets.empty:
-        return ctx.t("misses.no_targets", period=when)
-    if not misses:
-        return ctx.t("misses.none", period=when)
-    items = "; ".join(ctx.t("misses.item", branch=m.branch_name, kpi=m.label,
-                            value=formats.fmt_kpi(m.value, m.unit, ctx.lang),
-                            target=formats.fmt_kpi(m.target, m.unit, ctx.lang)) for m in misses)
-    return ctx.t("misses.sentence", period=when, count=formats.fmt_number(len(every), ctx.lang), items=items)
-
-
 def matrix(kpis, branch_rows, targets):
     """(values, states) of the branch x KPI table, indexed by branch code."""
     shown = kpis[kpis["direction"].notna() | (kpis["kpi"] == "customers")]
@@ -66,7 +52,7 @@ def branch_rows():
 
 
 def draw_misses():
-    st.markdown(f"**{escape_markdown(misses_sentence(kpis(), branch_rows(), targets()))}**")
+    st.markdown(f"**{escape_markdown(scorecard.misses_sentence(kpis(), branch_rows(), targets(), period, ctx.lang))}**")
 
 
 def draw_scorecards():
