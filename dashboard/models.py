@@ -7,6 +7,7 @@ One model per file, one SELECT under a header that says what the model is (in th
     --                                     later models read and that is gone when the build ends
     -- grain: one row per branch_code and period
     -- unique_key: branch_code, period     optional: the columns that identify a row (tested as unique)
+    -- incremental: period                 optional: how a monthly load recomputes it (below); default full
     -- description: what it holds; a long text goes on over lines
     --   indented with at least two spaces after the dashes
     -- tests: not_null(branch_code, period)
@@ -22,6 +23,12 @@ Data tests, each on a line of its own or several on one `-- tests:` line (separa
   empty for none: `accepted_range(median_days_to_complete, 0, )`.
 * `relationships(col -> table.col)`: every non-NULL value of col is found in table.col (an export table or
   a model).
+
+Incremental (used by `python -m dashboard load`, dashboard/load.py): `full` recomputes the whole model;
+`period` says the model's rows for a period depend only on its inputs' rows of that period (and on tables
+without a period, read whole), so a load recomputes only the periods it changed; `customer_id` says the same
+per customer. The claim is the model author's; tests/test_load.py proves it by loading the sample month by
+month and comparing with a full build at every step.
 
 Dependencies are not guessed from the text: DuckDB parses each model (`json_serialize_sql`) and every table
 the SELECT reads, CTE names aside, is either an export table or another model, which then runs first
@@ -88,6 +95,10 @@ class Model:
     @property
     def unique_key(self) -> tuple[str, ...]:
         return self.header.unique_key
+
+    @property
+    def incremental(self) -> str:
+        return self.header.incremental
 
     @property
     def shown(self) -> str:

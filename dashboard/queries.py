@@ -5,7 +5,8 @@
 call and parsed once per content, so an edited file takes effect on the next rerun.
 
 Model files (`queries/models/<name>.sql`) have their own header, parsed here too and described in
-dashboard/models.py: `model`, `materialized`, `grain`, optional `description`, `unique_key` and `tests`.
+dashboard/models.py: `model`, `materialized`, `grain`, optional `description`, `unique_key`, `incremental`
+and `tests`.
 """
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 QUERY_REQUIRED = ("title", "title_en", "grain", "params")
 QUERY_FIELDS = QUERY_REQUIRED + ("description", "columns")
 MODEL_REQUIRED = ("model", "materialized", "grain")
-MODEL_FIELDS = MODEL_REQUIRED + ("description", "unique_key", "tests")
+MODEL_FIELDS = MODEL_REQUIRED + ("description", "unique_key", "incremental", "tests")
 MATERIALIZED = ("table", "staging")  # staging: a temp table that lives only while the build runs
+# incremental: how a monthly load (dashboard/load.py) recomputes the model. full: all of it; period or
+# customer_id: only the rows of the periods (customers) the load changed, reading only those of its inputs.
+INCREMENTAL = ("full", "period", "customer_id")
 TEST_KINDS = ("unique", "not_null", "accepted_range", "relationships")
 TEST_SYNTAX = ("unique(col[, col…]), not_null(col[, col…]), accepted_range(col, min, max) "
                "(leave a bound empty for none), relationships(col -> table.col)")
@@ -97,6 +101,7 @@ class ModelFile:
     materialized: str = "table"
     unique_key: tuple[str, ...] = ()
     tests: tuple[DataTest, ...] = ()
+    incremental: str = "full"
 
     @property
     def is_staging(self) -> bool:
@@ -269,11 +274,16 @@ def _parse_model(path_str: str, text: str) -> ModelFile:
     unique_key = _name_list(path, "unique_key", fields.get("unique_key", ""))
     if "unique_key" in fields and not unique_key:
         raise QueryError(path, "header field 'unique_key' is empty (name the key columns, or leave the line out)")
+    incremental = fields.get("incremental", "full").strip().lower()
+    if incremental not in INCREMENTAL:
+        raise QueryError(path, f"header field 'incremental': {fields['incremental']!r} is not "
+                         f"{', '.join(INCREMENTAL)} (full: a monthly load recomputes all of it; period or "
+                         "customer_id: only the rows of the periods or customers the load changed)")
     tests = _parse_tests(path, fields.get("tests", ""))
     _one_select(path, sql)
     return ModelFile(name=path.stem, path=path, model=fields["model"], grain=fields["grain"],
                      description=fields.get("description", ""), sql=sql, digest=_digest(text),
-                     materialized=materialized, unique_key=unique_key, tests=tests)
+                     materialized=materialized, unique_key=unique_key, tests=tests, incremental=incremental)
 
 
 _TEST_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(([^()]*)\)")

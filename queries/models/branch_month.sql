@@ -2,6 +2,7 @@
 -- materialized: table
 -- grain: one row per branch_code and period
 -- unique_key: branch_code, period
+-- incremental: period
 -- description: every KPI's numerator, denominator and ratio per branch and billing period (DESIGN.md,
 --   "Warehouse"). Ratios in 0..1, NULL when the denominator is 0.
 -- tests: not_null(branch_code, period) relationships(branch_code -> branches.branch_code)

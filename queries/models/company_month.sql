@@ -2,6 +2,7 @@
 -- materialized: table
 -- grain: one row per period
 -- unique_key: period
+-- incremental: period
 -- description: the same measures for the whole company: counts summed over branches, ratios recomputed
 --   from the summed numerators and denominators (never averaged), the median over all requests.
 -- tests: not_null(period)

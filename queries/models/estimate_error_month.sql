@@ -2,6 +2,7 @@
 -- materialized: table
 -- grain: one row per branch_code, period (of the estimated bill) and error_bin
 -- unique_key: branch_code, period, error_bin
+-- incremental: period
 -- description: the distribution of estimate errors: each trued-up estimated bill's share of the true-up
 --   as a percent of its estimated kWh, in 5-point bins (-50 means -50 % to -45 %), clamped to ±50 %.
 -- tests: not_null(branch_code, period, error_bin) accepted_range(error_bin, -50, 50)

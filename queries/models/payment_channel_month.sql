@@ -2,6 +2,7 @@
 -- materialized: table
 -- grain: one row per branch_code, period (month of paid_on) and channel_code
 -- unique_key: branch_code, period, channel_code
+-- incremental: period
 -- description: the payment channel mix, for the channel charts.
 -- tests: not_null(branch_code, period, channel_code)
 -- tests: relationships(channel_code -> channels.channel_code)

@@ -2,6 +2,7 @@
 -- materialized: table
 -- grain: one row per branch_code, period (month submitted), channel_code and request_type
 -- unique_key: branch_code, period, channel_code, request_type
+-- incremental: period
 -- description: service requests by channel and type, with completions, for the services page.
 -- tests: not_null(branch_code, period, channel_code, request_type)
 -- tests: relationships(channel_code -> channels.channel_code)

@@ -2,6 +2,7 @@
 -- materialized: staging
 -- grain: one row per branch and period (periods with bills only)
 -- unique_key: branch_code, period
+-- incremental: period
 -- description: bills by read method, by the bill's period and the customer's branch, with the
 --   true-up of the period's estimated bills.
 with bills as (

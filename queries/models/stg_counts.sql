@@ -2,8 +2,9 @@
 -- materialized: staging
 -- grain: one row per scope (each branch, and the company with branch_code null) and period
 -- unique_key: branch_code, period
+-- incremental: period
 -- description: every count behind the KPIs. Company rows sum the branch counts; only the median days to
---   complete is taken afresh over all the company's requests, since medians do not add up.
+--   complete is taken afresh over all the company's requests (stg_request_medians): medians do not add up.
 -- tests: not_null(period)
 with branch_counts as (
     select bp.branch_code, bp.period,
@@ -33,13 +34,6 @@ with branch_counts as (
     left join stg_bill_counts as b using (branch_code, period)
     left join stg_payment_counts as p using (branch_code, period)
 ),
-company_median as (
-    select date_trunc('month', completed_on)::date as period,
-        quantile_cont(date_diff('day', submitted_on, completed_on), 0.5) as median_days_to_complete
-    from service_requests
-    where status = 'completed' and completed_on is not null
-    group by all
-),
 company_counts as (
     select null::varchar as branch_code, period,
         sum(customers) as customers, sum(phone_customers) as phone_customers,
@@ -57,7 +51,7 @@ company_counts as (
         any_value(m.median_days_to_complete) as median_days_to_complete,
         sum(open_requests) as open_requests, sum(postponed_requests) as postponed_requests
     from branch_counts
-    left join company_median as m using (period)
+    left join stg_request_medians as m using (period)
     group by period
 ),
 final as (

@@ -2,6 +2,7 @@
 -- materialized: staging
 -- grain: one row per scope (branch, or company with branch_code null) and period
 -- unique_key: branch_code, period
+-- incremental: period
 -- description: the one place where every KPI ratio is defined: numerator over denominator, NULL when the
 --   denominator is 0. branch_month and company_month both read it, so their ratios cannot drift apart.
 with counts as (

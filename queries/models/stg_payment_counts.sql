@@ -2,6 +2,7 @@
 -- materialized: staging
 -- grain: one row per branch and payment month
 -- unique_key: branch_code, period
+-- incremental: period
 -- description: payments by the month of paid_on and the customer's branch. A paying customer is online
 --   when any of its payments that month was online, so payments are first grouped per customer and month
 --   (kept in a CTE: materializing 12 million customer-months costs more than it saves). Customers are
