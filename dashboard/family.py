@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, forecast, formats, registry, scorecard, ui
+from dashboard import charts, formats, registry, scorecard, ui
 
 
 def history_from(ctx: ui.Page) -> dt.date:
@@ -59,20 +59,13 @@ def scope_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> tuple[lis
     company's, and when each KPI reaches its target at the current trend (for the card's help). Draws the caption
     saying whose; None (after saying so) when there are no rows."""
     period = ctx.state.period_to
-    code, scope = None, ctx.t("metric.company")
-    trend_from = max(scorecard.month_shift(period, -(forecast.WINDOW - 1)), ctx.periods[0])
-    if len(ctx.state.branches) == 1:
-        code = ctx.state.branches[0]
-        scope = ctx.branch_names.get(code, code)
-        series = ctx.query("branch_kpis", branches=[code], period_from=trend_from, period_to=period)
-    else:
-        series = ctx.query("company_kpis", period_from=trend_from, period_to=period)
+    code = ctx.state.branches[0] if len(ctx.state.branches) == 1 else None
+    scope = ctx.branch_names.get(code, code) if code else ctx.t("metric.company")
     st.caption(ctx.t("overview.cards_for", scope=scope, period=formats.fmt_period(period, ctx.lang, "long")))
-    if series.empty:
+    found = scorecard.scope_cards(ctx.query, kpis, tg, period, ctx.periods[0], ctx.state.cmp, ctx.lang, code)
+    if found is None:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
-        return None
-    reach = scorecard.expected_reach(kpis, series, tg, period, code)
-    return scorecard.cards(kpis, series, tg, period, ctx.state.cmp, ctx.lang, code), reach
+    return found
 
 
 def descriptions(ctx: ui.Page, kpis: pd.DataFrame, reach: dict | None = None) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -131,6 +132,24 @@ def cards(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, perio
         out.append(Card(k["kpi"], k[label_col], k["unit"], k["direction"], value, reference, delta, target,
                         status(value, target, k["direction"]), [s for s in spark if s is not None]))
     return out
+
+
+def scope_cards(query: Callable[..., pd.DataFrame], kpis: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
+                first_period: dt.date, cmp: str, lang: str, branch_code: str | None = None
+                ) -> tuple[list[Card], dict[str, forecast.Reach]] | None:
+    """The cards of a scope (one branch, or the company for None) at `period`, and when each KPI reaches its
+    target at the current trend, as the pages and the PDF pack show them; None when the scope has no rows.
+    `query(name, **params)` runs a page query (the page's cached one, or the pack's on its own warehouse): the
+    series spans the periods the trend is fitted to, from `first_period` at the earliest."""
+    trend_from = max(month_shift(period, -(forecast.WINDOW - 1)), first_period)
+    if branch_code is not None:
+        series = query("branch_kpis", branches=[branch_code], period_from=trend_from, period_to=period)
+    else:
+        series = query("company_kpis", period_from=trend_from, period_to=period)
+    if series.empty:
+        return None
+    reach = expected_reach(kpis, series, targets, period, branch_code)
+    return cards(kpis, series, targets, period, cmp, lang, branch_code), reach
 
 
 def _lookups(targets: pd.DataFrame, branches, period: dt.date) -> dict:
