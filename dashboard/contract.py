@@ -20,6 +20,9 @@ class Column:
     accepted: tuple[str, ...] | None = None  # accepted values for a code column
     non_negative: bool = False
     first_of_month: bool = False
+    # An id (of a bill, payment or request): BIGINT when every value in a source is a canonical whole number,
+    # else VARCHAR kept as written (codes such as HD000123). Decided per source by exports.id_type.
+    id: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ TABLES: dict[str, Table] = {
         Table(
             "bills",
             (
-                C("bill_id", "BIGINT"),
+                C("bill_id", "BIGINT", id=True),
                 C("customer_id", "VARCHAR"),
                 C("period", "DATE", first_of_month=True),
                 C("read_on", "DATE"),
@@ -107,8 +110,8 @@ TABLES: dict[str, Table] = {
         Table(
             "payments",
             (
-                C("payment_id", "BIGINT"),
-                C("bill_id", "BIGINT"),
+                C("payment_id", "BIGINT", id=True),
+                C("bill_id", "BIGINT", id=True),
                 C("customer_id", "VARCHAR"),
                 C("paid_on", "DATE"),
                 C("amount_vnd", "BIGINT", non_negative=True),
@@ -124,7 +127,7 @@ TABLES: dict[str, Table] = {
         Table(
             "service_requests",
             (
-                C("request_id", "BIGINT"),
+                C("request_id", "BIGINT", id=True),
                 C("branch_code", "VARCHAR"),
                 C("customer_id", "VARCHAR", nullable=True),
                 C("request_type", "VARCHAR"),

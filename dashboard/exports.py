@@ -4,6 +4,9 @@ say exactly what is wrong (file, row, column, value, what was expected).
 CSV dialects: UTF-8 (a BOM is fine). A `,`-separated file uses ISO numbers (`.` decimals, no thousands
 separators); a `;`-separated file is read the Vietnamese way (`,` decimals, `.` thousands). Dates may be
 `YYYY-MM-DD` or `dd/mm/yyyy`. Anything else is refused with a message, never loaded wrong.
+
+Ids (contract Column.id: bill, payment and request ids) load as BIGINT when a source holds only whole numbers
+written canonically, else as text kept as written: see id_types.
 """
 from __future__ import annotations
 
@@ -183,6 +186,37 @@ def expected_text(col: Column, vietnamese: bool) -> str:
     return col.type.lower()
 
 
+# ---------------------------------------------------------------- ids: whole numbers or codes
+
+
+def id_types(con: duckdb.DuckDBPyConnection, relation: str, columns: dict[str, str]) -> dict[str, str]:
+    """How each id column of `relation` (any SQL relation: read_csv(...), read_parquet(...), a table name)
+    loads, given {column: its type in the relation}: "BIGINT" or "VARCHAR".
+
+    A text column is BIGINT only when every non-empty value, trimmed, is a whole number within BIGINT written
+    the one way it prints: no leading zero, no '+', no '-0'. Else it is VARCHAR and kept as written (trimmed),
+    so '00123' stays '00123' rather than silently becoming 123. Empty values do not count (they are refused
+    later: ids are required). A numeric column is BIGINT without reading it (the usual rules then refuse a
+    fraction). Text columns cost one scan of the relation together, none when there are none; an integer
+    Parquet export keeps the fast integer checks (keys_unique_fast, the dense-range reference test).
+    The monthly load calls this on a drop to learn whether an id column must become text."""
+    types = {c: "BIGINT" for c in columns}
+    text = [c for c, t in columns.items() if t == "VARCHAR"]
+    if text:
+        codes = ", ".join(f"bool_or(trim({ident(c)}) <> '' and try_cast(trim({ident(c)}) as bigint)::varchar "
+                          f"is distinct from trim({ident(c)}))" for c in text)
+        found = con.execute(f"select {codes} from {relation}").fetchall()[0]
+        types.update({c: "VARCHAR" for c, code in zip(text, found) if code})
+    return types
+
+
+def id_type(con: duckdb.DuckDBPyConnection, relation: str, column: str, src_type: str | None = None) -> str:
+    """id_types for one column; its type in `relation` is looked up when not given."""
+    if src_type is None:
+        src_type = con.execute(f"describe select {ident(column)} from {relation}").fetchall()[0][1]
+    return id_types(con, relation, {column: src_type})[column]
+
+
 # ---------------------------------------------------------------- loading one table
 
 
@@ -198,6 +232,7 @@ class Source:
     is_csv: bool = False
     scan: str = ""  # SQL for loading: the relation without row numbers (cheaper for Parquet)
     dense_key: tuple[int, int] | None = None  # the key's values are exactly lo..hi (set by check_table)
+    types: dict[str, str] = field(default_factory=dict)  # column -> type as loaded (an id: BIGINT or VARCHAR)
 
     def where(self, row: int) -> str:
         return f"row {row} (line {row + 1})" if self.is_csv else f"row {row}"
@@ -255,12 +290,26 @@ def open_source(con: duckdb.DuckDBPyConnection, table: Table, path: Path, proble
         ok = False
     if not ok:
         return None
+    scan = relation if is_csv else f"read_parquet({sql_str(path)})"
+    types = {c.name: c.type for c in table.columns}
+    ids = {c.name: src_cols[c.name] for c in table.columns if c.id}
+    if ids:
+        try:
+            types.update(id_types(con, scan, ids))
+        except duckdb.Error as exc:  # the file breaks before load() reads it: the same messages
+            if is_csv:
+                problems.add(name, **csv_error(exc))
+            else:
+                problems.add(name, f"cannot be read: {first_line(exc)}")
+            return None
     exprs = {}
     for col in table.columns:
-        expr = parse_expr(col, src_cols[col.name], vietnamese)
+        if col.id and types[col.name] == "VARCHAR":
+            expr = f"nullif(trim({ident(col.name)}), '')"  # a code, as written; blank is empty (refused)
+        else:
+            expr = parse_expr(col, src_cols[col.name], vietnamese)
         exprs[col.name] = expr if expr is not None else ident(col.name)
-    scan = relation if is_csv else f"read_parquet({sql_str(path)})"
-    return Source(table, path, relation, row_expr, exprs, src_cols, vietnamese, is_csv, scan)
+    return Source(table, path, relation, row_expr, exprs, src_cols, vietnamese, is_csv, scan, types=types)
 
 
 def first_line(exc: Exception) -> str:
@@ -283,8 +332,10 @@ def csv_error(exc: Exception) -> dict:
     return {"message": first_line(exc)}
 
 
-def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> bool:
-    """Create the raw table from the source; report values that do not parse. True when loaded."""
+def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems, allow_empty: bool = False) -> bool:
+    """Create the raw table from the source; report values that do not parse. True when loaded. An empty
+    table is refused as a truncated export unless it may be empty (targets, annotations; any table of a
+    monthly drop: `allow_empty`)."""
     name = src.path.name
     select = ", ".join(f"{expr} as {ident(col)}" for col, expr in src.exprs.items())
     try:
@@ -295,7 +346,9 @@ def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> boo
         else:
             problems.add(name, f"cannot be read: {first_line(exc)}")
         return False
-    parsed_cols = [c for c in src.table.columns if src.exprs[c.name] != ident(c.name)]
+    # a code id cannot fail to parse: it is kept as written
+    parsed_cols = [c for c in src.table.columns
+                   if src.exprs[c.name] != ident(c.name) and not (c.id and src.types[c.name] == "VARCHAR")]
     bad = False
     if parsed_cols:
         checks = ", ".join(
@@ -311,7 +364,7 @@ def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems) -> boo
                 problems.add(name, f"{value!r} is not {expected_text(col, src.vietnamese)}{more(n)}",
                              column=col.name, **src.at(row))
     row_count = con.execute(f"select count(*) from {ident(src.table.name)}").fetchall()[0][0]
-    if row_count == 0 and src.table.name not in EMPTY_ALLOWED:
+    if row_count == 0 and src.table.name not in EMPTY_ALLOWED and not allow_empty:
         problems.add(name, "has a header but no data rows: the export is empty or truncated")
         bad = True
     return not bad
@@ -399,7 +452,7 @@ def check_table(con, src: Source, problems: Problems) -> None:
                 problems.add(name, text + more(n))
                 continue
             problems.add(name, f"{text}{more(n)}", column=column, **src.at(row))
-    if t.key and keys_unique_fast(con, src, tbl, ident(t.key), t.column(t.key).type):
+    if t.key and keys_unique_fast(con, src, tbl, ident(t.key), src.types[t.key]):
         return
     if t.key:
         dup = con.execute(f"select {ident(t.key)}, count(*) from {tbl} where {ident(t.key)} is not null "
@@ -450,15 +503,19 @@ def check_references(con, sources: dict[str, Source], problems: Problems) -> Non
             c, target = ident(ref.column), ident(ref.target)
             ref_rel = f"(select {target} from {ident(ref.table)}" + (f" where {ref.where})" if ref.where else ")")
             dense = sources[ref.table].dense_key if ref.target == sources[ref.table].table.key else None
-            if dense and not ref.where:
+            same_type = src.types[ref.column] == sources[ref.table].types[ref.target]
+            if dense and not ref.where and same_type:
                 # the referenced ids are exactly lo..hi: membership is a range test, no join of 14M x 14M
                 lo, hi = dense
                 missing = (f"select t.{c} as v from {ident(table_name)} t "
                            f"where t.{c} is not null and not (t.{c} between {lo} and {hi})")
             else:
-                # an anti join, not NOT EXISTS: DuckDB runs it as one hash join (5x faster on 14M payments)
+                # an anti join, not NOT EXISTS: DuckDB runs it as one hash join (5x faster on 14M payments).
+                # Integer ids on one side and codes on the other are compared as written.
+                on = (f"r.{target} = t.{c}" if same_type
+                      else f"cast(r.{target} as varchar) = cast(t.{c} as varchar)")
                 missing = (f"select t.{c} as v from {ident(table_name)} t anti join {ref_rel} r "
-                           f"on r.{target} = t.{c} where t.{c} is not null")
+                           f"on {on} where t.{c} is not null")
             n, example = 0, None
             first = con.execute(f"{missing} limit 1").fetchall()
             if first:

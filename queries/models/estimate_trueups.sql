@@ -12,11 +12,13 @@
 --   after it. Only the few estimates without one are looked up (ASOF join) among all later reads.
 -- tests: not_null(bill_id, customer_id, branch_code, period)
 with keyed as (
-    -- (period, read_on, bill_id) packed into one HUGEINT that sorts the same way
+    -- (period, read_on, bill_id) packed into one HUGEINT that sorts the same way; code (text) bill ids
+    -- tie-break by their 64-bit hash instead: deterministic, and folded away for integer ids
     select bill_id, customer_id, period, read_method, kwh, offset_kwh,
         (date_diff('day', date '1970-01-01', period)::hugeint << 80)
         + (date_diff('day', date '1970-01-01', read_on)::hugeint << 64)
-        + (bill_id::hugeint + 9223372036854775808) as bill_order
+        + (case when typeof(bill_id) = 'BIGINT' then try_cast(bill_id as bigint)::hugeint + 9223372036854775808
+                else hash(bill_id)::hugeint end) as bill_order
     from bills
 ),
 estimates as (
