@@ -591,6 +591,15 @@ def compact(fig: go.Figure, max_ticks: int = 4, label_chars: int = 24) -> go.Fig
     return fig
 
 
+def scope_events(annotations: pd.DataFrame, branches: Sequence[str], lang: str) -> pd.DataFrame:
+    """The events (rows of events_in_range) a scope's trend draws: company-wide ones and those of the chosen
+    branches (every one for the whole company, no branches), as (period, text) in `lang`."""
+    rows = annotations
+    if branches:
+        rows = rows[rows["branch_code"].isna() | rows["branch_code"].isin(list(branches))]
+    return rows.assign(text=rows["text_vi"] if lang == "vi" else rows["text_en"])[["period", "text"]]
+
+
 KINDS = ("trend", "branch_bars", "adoption_funnel", "estimate_error_hist", "estimate_bias", "channel_mix",
          "request_channels", "days_to_complete")
 
