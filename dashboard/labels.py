@@ -337,6 +337,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.open_version": ("Liên kết", "Link"),
     "data.open_version_text": ("Mở phiên bản này", "Open this version"),
 
+    # ---- the director pack (PDF)
+    "pack.download": ("Tải báo cáo PDF", "Download PDF"),
+    "pack.download_help": ("Báo cáo một trang A4 cho {scope}, {period}, với đúng số liệu của liên kết này.",
+                           "A one-page A4 report for {scope}, {period}, with this link's figures."),
+    "pack.download_many": ("Chọn một điện lực, hoặc để trống cho toàn công ty, để tải báo cáo PDF.",
+                           "Choose one branch, or none for the whole company, to download the PDF report."),
+    "pack.title": ("Báo cáo chuyển đổi số dịch vụ khách hàng", "Digital customer services report"),
+    "pack.compared_with": ("Thay đổi so với: {cmp}", "Change against: {cmp}"),
+    "pack.rank": ("Hạng {rank}", "Rank {rank}"),
+    "pack.trends_title": ("Xu hướng {range}", "Trends, {range}"),
+    "pack.provisional": ("tạm tính", "provisional"),
+    "pack.provisional_note": ("Số liệu tạm tính:", "Provisional figures:"),
+    "pack.more_notes": ("và {count} ghi chú khác.", "and {count} more notes."),
+    "pack.scope_branch": ("Hạng: thứ tự trong {count} điện lực, 1 là tốt nhất.",
+                          "Rank: among the {count} branches, 1 is best."),
+    "pack.scope_company": ("Tỷ lệ toàn công ty tính từ tổng của {count} điện lực.",
+                           "Company ratios are computed from the sums of the {count} branches."),
+
     # ---- generic
     "common.loading": ("Đang tải…", "Loading…"),
     "common.all": ("Tất cả", "All"),
@@ -359,24 +377,6 @@ def t(key: str, lang: str, **kwargs: Any) -> str:
 def pick(lang: str, vi: Any, en: Any) -> Any:
     """Choose between a data row's Vietnamese and English columns (kpis.label_vi / label_en, ...)."""
     if lang not in LANGS:
-    # ---- the director pack (PDF)
-    "pack.download": ("Tải báo cáo PDF", "Download PDF"),
-    "pack.download_help": ("Báo cáo một trang A4 cho {scope}, {period}, với đúng số liệu của liên kết này.",
-                           "A one-page A4 report for {scope}, {period}, with this link's figures."),
-    "pack.download_many": ("Chọn một điện lực, hoặc để trống cho toàn công ty, để tải báo cáo PDF.",
-                           "Choose one branch, or none for the whole company, to download the PDF report."),
-    "pack.title": ("Báo cáo chuyển đổi số dịch vụ khách hàng", "Digital customer services report"),
-    "pack.compared_with": ("Thay đổi so với: {cmp}", "Change against: {cmp}"),
-    "pack.rank": ("Hạng {rank}", "Rank {rank}"),
-    "pack.trends_title": ("Xu hướng {range}", "Trends, {range}"),
-    "pack.provisional": ("tạm tính", "provisional"),
-    "pack.provisional_note": ("Số liệu tạm tính:", "Provisional figures:"),
-    "pack.more_notes": ("và {count} ghi chú khác.", "and {count} more notes."),
-    "pack.scope_branch": ("Hạng: thứ tự trong {count} điện lực, 1 là tốt nhất.",
-                          "Rank: among the {count} branches, 1 is best."),
-    "pack.scope_company": ("Tỷ lệ toàn công ty tính từ tổng của {count} điện lực.",
-                           "Company ratios are computed from the sums of the {count} branches."),
-
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
     return vi if lang == "vi" else en
 
