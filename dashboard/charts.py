@@ -621,3 +621,24 @@ def build(kind: str, *, lang: str, max_ticks: int | None = None, company_is_aver
     if height:
         fig.update_layout(height=height, margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+def projected(fig: go.Figure, *, font_size: int, height: int, narrow: bool = False) -> go.Figure:
+    """A branch_bars figure for a projector (presentation mode): larger type, each bar's value written beside it
+    instead of a value axis, the legend beside the title (below the bars when the chart is `narrow`, where the
+    title needs the width), and a fixed height. Changes `fig` and returns it."""
+    legend = (dict(yanchor="top", y=-0.01, xanchor="left", x=0) if narrow
+              else dict(yanchor="bottom", y=1.0, xanchor="right", x=1))
+    fig.update_layout(height=height, font_size=font_size, title_font_size=round(font_size * 1.25),
+                      margin=dict(l=10, r=10, t=round(font_size * 2.8), b=6), bargap=0.22,
+                      legend=dict(orientation="h", title_text="", **legend))
+    fig.update_traces(textposition="outside", textfont_size=font_size, selector=dict(type="bar"))
+    bars = max((len(trace.y) for trace in fig.data if trace.type == "bar" and trace.y is not None), default=0)
+    if bars:  # each target mark as tall as its bar's row, not taller (it would reach the next bar)
+        row = (height - round(font_size * 2.8) - 6) / bars
+        fig.update_traces(marker_size=max(8, round(row * 0.8)), selector=dict(type="scatter", mode="markers"))
+    ends = [x for trace in fig.data for x in (trace.x if trace.x is not None else ()) if not is_missing(x)]
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=True,
+                     # room for the values written outside the bars: a narrow chart gives them a larger share
+                     range=[0, (max(ends, default=1) or 1) * (1.4 if narrow else 1.14)])
+    return fig

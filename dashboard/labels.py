@@ -46,6 +46,15 @@ LABELS: dict[str, tuple[str, str]] = {
         "Liên kết giữ nguyên trang, bộ lọc, ngôn ngữ và phiên bản dữ liệu: người mở sẽ thấy đúng số liệu này.",
         "The link keeps the page, filters, language and data version: whoever opens it sees these exact numbers."),
     "control.reset": ("Đặt lại bộ lọc", "Reset filters"),
+    "present.start": ("Trình chiếu", "Present"),
+    "present.start_help": ("Chế độ trình chiếu cho máy chiếu: chữ lớn, mỗi màn hình một nhóm chỉ tiêu, chuyển bằng phím ← →.",
+                           "Presentation mode for a projector: large type, one group of indicators per screen, ← → to move."),
+    "present.next": ("Tiếp", "Next"),
+    "present.prev": ("Trước", "Previous"),
+    "present.exit": ("Thoát trình chiếu", "Leave presentation"),
+    "present.counter": ("{index}/{count}", "{index}/{count}"),
+    "present.bars_title": ("{kpi} theo điện lực", "{kpi} by branch"),
+    "present.keys": ("Phím ← → để chuyển màn hình", "← → keys move between screens"),
     "lang.vi": ("Tiếng Việt", "Tiếng Việt"),
     "lang.en": ("English", "English"),
 
@@ -92,6 +101,10 @@ LABELS: dict[str, tuple[str, str]] = {
                              "This page does not use parameter {param}; ignored."),
     "notice.extra_invalid": ("Giá trị “{value}” của tham số {param} không hợp lệ; dùng mặc định.",
                              "Value “{value}” of parameter {param} is not valid; using the default."),
+    "notice.present_invalid": ("Bỏ qua giá trị “{value}” của tham số present (nhận 1 để trình chiếu, 0 để tắt).",
+                               "Ignored “{value}” for parameter present (it takes 1 to present, 0 for off)."),
+    "notice.screen_unknown": ("Không có màn hình trình chiếu “{value}” (tham số screen nhận {screens}); dùng màn hình mặc định.",
+                              "No presentation screen “{value}” (parameter screen takes {screens}); showing the default screen."),
 
     # ---- data-version banners
     "banner.version_not_kept": (

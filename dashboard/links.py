@@ -18,6 +18,10 @@ Parsing rules, decided here:
 * v must match contract.VERSION_RE and be a kept version (or the current one). A well-formed
   version that is no longer kept gives the notice VERSION_NOT_KEPT (show it as the banner) and the
   current data; anything else gives "version_malformed".
+* present (presentation mode, on any page): 1 on, 0 or absent off; anything else is dropped with a notice.
+  screen: the KPI family shown in presentation mode (one of SCREENS, a family page's key); only read with
+  present=1 (the state keeps no screen otherwise); an unknown one is dropped with a notice and the page's
+  default screen shows (present_screen).
 * Values quoted in notices are clipped to 40 characters, control and formatting characters
   replaced by spaces and backticks by quotes. Show them as plain text (or through
   labels.escape_markdown in Markdown elements).
@@ -39,6 +43,8 @@ from dashboard.labels import DEFAULT_LANG, LANGS, t
 CMPS = ("prev_month", "prev_year", "target")
 DEFAULT_CMP = "prev_month"
 SHARED_KEYS = ("branch", "from", "to", "cmp", "lang", "v")
+PRESENT_KEYS = ("present", "screen")  # presentation mode, on every page
+SCREENS = registry.FAMILIES  # presentation screens: one KPI family each, in this order
 PAGE_PATHS = registry.PATHS
 WINDOW_MONTHS = 12
 
@@ -68,7 +74,8 @@ class Notice:
 @dataclass(frozen=True)
 class ViewState:
     """One view: which branches (empty = whole company), which periods, comparison, language,
-    pinned data version (None = current) and page-specific parameters (str, or tuple if repeated)."""
+    pinned data version (None = current), page-specific parameters (str, or tuple if repeated), and the
+    presentation mode: on or off, and the screen (None: the page's default, see present_screen)."""
     branches: tuple[str, ...]
     period_from: date
     period_to: date
@@ -76,6 +83,8 @@ class ViewState:
     lang: str = DEFAULT_LANG
     v: str | None = None
     extras: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    present: bool = False
+    screen: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "branches", tuple(self.branches))
@@ -92,10 +101,15 @@ class ViewState:
             raise ValueError(f"lang must be one of {LANGS}, got {self.lang!r}")
         extras: dict[str, str | tuple[str, ...]] = {}
         for key, value in dict(self.extras).items():
-            if key in SHARED_KEYS or not EXTRA_KEY_RE.fullmatch(key):
+            if key in SHARED_KEYS or key in PRESENT_KEYS or not EXTRA_KEY_RE.fullmatch(key):
                 raise ValueError(f"extras key {key!r} is a shared parameter or not a valid name")
             extras[key] = value if isinstance(value, str) else tuple(str(x) for x in value)
         object.__setattr__(self, "extras", extras)
+        object.__setattr__(self, "present", bool(self.present))
+        if self.screen is not None and self.screen not in SCREENS:
+            raise ValueError(f"screen must be one of {SCREENS}, got {self.screen!r}")
+        if not self.present:
+            object.__setattr__(self, "screen", None)  # a screen means nothing outside presentation mode
 
     @property
     def is_company(self) -> bool:
@@ -157,6 +171,22 @@ def default_period_from(period_to: date, periods: Sequence[Any]) -> date:
     start = _add_months(end, -(WINDOW_MONTHS - 1))
     candidates = [p for p in (to_month(x) for x in periods) if p is not None and start <= p <= end]
     return min(candidates) if candidates else end
+
+
+def present_screen(state: ViewState, page_key: str) -> str:
+    """The presentation screen a view shows: the link's screen, else the page's own family (a family page), else
+    the first."""
+    if state.screen in SCREENS:
+        return state.screen
+    family = registry.page(page_key).family if page_key in registry.BY_KEY else None
+    return family if family in SCREENS else SCREENS[0]
+
+
+def step_screen(screen: str, step: int) -> str | None:
+    """The screen `step` places after (negative: before) `screen`, or None past either end (no wrapping: a
+    presenter pressing → on the last screen stays there)."""
+    index = SCREENS.index(screen) + step if screen in SCREENS else -1
+    return SCREENS[index] if 0 <= index < len(SCREENS) else None
 
 
 def default_state(periods: Sequence[Any], *, lang: str = DEFAULT_LANG) -> ViewState:
@@ -279,10 +309,24 @@ class _Parser:
             return None
         return raw
 
+    def present(self) -> tuple[bool, str | None]:
+        raw = self.single("present")
+        present = False
+        if raw is not None:
+            if raw in ("1", "0"):
+                present = raw == "1"
+            else:
+                self.notice("notice.present_invalid", "present", value=shown(raw))
+        screen = self.single("screen")
+        if screen is not None and screen.lower() not in SCREENS:
+            self.notice("notice.screen_unknown", "screen", value=shown(screen), screens=", ".join(SCREENS))
+            screen = None
+        return present, screen.lower() if present and screen else None
+
     def extras(self, extra_keys: Collection[str] | None) -> dict[str, str | tuple[str, ...]]:
         out: dict[str, str | tuple[str, ...]] = {}
         for key, vals in self.values.items():
-            if key in SHARED_KEYS:
+            if key in SHARED_KEYS or key in PRESENT_KEYS:
                 continue
             if not EXTRA_KEY_RE.fullmatch(key):
                 self.notice("notice.param_invalid", key, param=shown(key))
@@ -327,8 +371,9 @@ def parse(params: Mapping[str, Any], *, branch_codes: Sequence[str], periods: Se
         period_from = default_period_from(period_to, available)
     cmp = p.cmp()
     v = p.version(kept_versions, current_version)
+    present, screen = p.present()
     extras = p.extras(extra_keys)
-    state = ViewState(branches, period_from, period_to, cmp, lang, v, extras)
+    state = ViewState(branches, period_from, period_to, cmp, lang, v, extras, present, screen)
     return state, p.notices
 
 
@@ -336,6 +381,11 @@ def parse_lang(params: Mapping[str, Any], *, default_lang: str = DEFAULT_LANG) -
     """Only the language, for pages that render before any data is published."""
     p = _Parser(params)
     return p.lang(default_lang), p.notices
+
+
+def parse_present(params: Mapping[str, Any]) -> bool:
+    """Only whether the link asks for presentation mode (the app routes on it before the page parses the rest)."""
+    return _Parser(params).present()[0]
 
 
 def to_query(state: ViewState, *, defaults_omitted: bool = False) -> dict[str, str | list[str]]:
@@ -355,6 +405,10 @@ def to_query(state: ViewState, *, defaults_omitted: bool = False) -> dict[str, s
         q["v"] = state.v
     for key, value in state.extras.items():
         q[key] = value if isinstance(value, str) else list(value)
+    if state.present:
+        q["present"] = "1"
+        if state.screen:
+            q["screen"] = state.screen
     return q
 
 

@@ -101,6 +101,11 @@ def current_lang() -> str:
     return lang
 
 
+def presenting() -> bool:
+    """Whether the link asks for presentation mode (present=1; app.py then routes to present.run)."""
+    return links.parse_present(_params())
+
+
 def _params() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
 
@@ -164,9 +169,10 @@ def page(key: str, title: bool = True) -> Page:
     ctx = replace(ctx, state=state)
     if notices or wrong:
         _write(state)  # a cleaned URL: a copied link carries only what is shown
-    sidebar(ctx)
-    if title:
-        st.title(ctx.t(spec.label))
+    if not state.present:  # presentation mode (present.py): no sidebar, the screen's own title
+        sidebar(ctx)
+        if title:
+            st.title(ctx.t(spec.label))
     show_notices(ctx, [*notices, *wrong])
     if not auth.may_open(spec):
         st.error(ctx.t("auth.forbidden"))
@@ -255,6 +261,8 @@ def sidebar(ctx: Page) -> None:
         with st.expander(ctx.t("control.copy_link"), icon=":material/link:"):
             st.caption(ctx.t("control.copy_link_help"))
             st.code(share_link(ctx), language=None, wrap_lines=True)
+        st.button(ctx.t("present.start"), key="present_start", icon=":material/slideshow:",
+                  help=ctx.t("present.start_help"), on_click=write_state, args=(ctx,), kwargs={"present": True})
         if auth.local_mode():
             st.badge(ctx.t("mode.local"), color="gray", icon=":material/lock_open:")
         else:
@@ -278,11 +286,16 @@ def share_link(ctx: Page) -> str:
 
 
 def footer(ctx: Page) -> None:
-    _, _, info = reference(str(ctx.path))
     st.divider()
+    st.caption(footer_line(ctx))
+
+
+def footer_line(ctx: Page) -> str:
+    """The data version the view shows, when it was built and its latest period."""
+    _, _, info = reference(str(ctx.path))
     built_at = formats.fmt_datetime(formats.as_utc(info["built_at"]), ctx.lang)
-    st.caption(ctx.t("footer.line", version=ctx.version, built_at=built_at,
-                     latest=formats.fmt_period(info["latest_period"], ctx.lang)))
+    return ctx.t("footer.line", version=ctx.version, built_at=built_at,
+                 latest=formats.fmt_period(info["latest_period"], ctx.lang))
 
 
 # ---------------------------------------------------------------- drawing helpers

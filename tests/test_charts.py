@@ -188,6 +188,20 @@ def test_branch_bars_lower_is_better(one_period):
     assert fig.data[0].marker.color[-1] == charts.STATUS_COLORS["on_target"]
 
 
+@pytest.mark.parametrize("narrow", [False, True])
+def test_projected_bars_are_large_with_values_beside_them(one_period, narrow):
+    fig = branch_bars(one_period, value="online_customer_share", lang="en", unit="share", title="x",
+                      target={"PC08AA": 0.7, "PC08FF": 0.3}, label="branch_code")
+    same = charts.projected(fig, font_size=16, height=330, narrow=narrow)
+    assert same is fig and fig.layout.height == 330 and fig.layout.font.size == 16
+    assert fig.data[0].textposition == "outside" and fig.data[0].textfont.size == 16
+    assert fig.data[0].text == ("40.00%", "55.00%", "58.00%", "62.00%")  # the values, written: no value axis
+    assert fig.layout.xaxis.showticklabels is False
+    assert fig.layout.xaxis.range[1] > 0.7  # past the longest bar and the highest target, room for the text
+    assert fig.data[1].marker.size <= (330 - 16 * 2.8) / 4  # a target mark no taller than its bar's row
+    assert (fig.layout.legend.y < 0) == narrow  # below a narrow chart, beside the title otherwise
+
+
 def test_branch_bars_per_branch_targets(one_period):
     fig = branch_bars(one_period, value="online_customer_share", lang="en", unit="share", title="x",
                       target={"PC08AA": 0.7, "PC08FF": 0.3}, label="branch_code")

@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "dashboard"
 # The UI layer: the entry script, the Streamlit glue and the views. Everything else is the data, SQL and report
 # layers, which the command line, the pages and later the PDF pack call alike.
-UI = {"dashboard.app", "dashboard.ui", "dashboard.family", "dashboard.auth"}
+UI = {"dashboard.app", "dashboard.ui", "dashboard.family", "dashboard.present", "dashboard.auth"}
 # No I/O and no database: what a link, a label or a number format needs.
 CORE = {"dashboard.registry", "dashboard.links", "dashboard.labels", "dashboard.formats", "dashboard.contract",
         "dashboard.config", "dashboard.scorecard", "dashboard.charts"}

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard import links
+from dashboard import links, registry
 from dashboard.labels import LABELS
 from dashboard.links import (
     MAX_EXTRA_CHARS,
@@ -107,6 +107,9 @@ STATES = [
     ViewState((), date(2020, 1, 1), date(2020, 12, 1), "prev_month", "vi", None,
               {"sql": "select *\nfrom branch_month\nwhere branch_code = 'PC08AA' -- &?#=%/ Tuy Hòa",
                "col": ("a", "b", "a"), "empty": ""}),
+    replace(DEFAULT, present=True),
+    ViewState(("PC08BB",), date(2020, 1, 1), date(2020, 8, 1), "target", "en", OLD, {"kpi": "app_share"},
+              present=True, screen="payments"),
 ]
 
 
@@ -223,6 +226,16 @@ GARBAGE = [
     ({"a" * 100: ["x"]}, "notice.param_invalid"),
     ({"kpi": ["a\x00b"]}, "notice.value_invalid"),
     ({"sql": ["x" * (MAX_EXTRA_CHARS + 1)]}, "notice.value_invalid"),
+    ({"present": ["abc"]}, "notice.present_invalid"),
+    ({"present": ["true"]}, "notice.present_invalid"),
+    ({"present": ["１"]}, "notice.present_invalid"),
+    ({"present": ["1" * 5000]}, "notice.present_invalid"),
+    ({"present": [""]}, "notice.value_empty"),
+    ({"present": ["1", "0"]}, "notice.repeated"),
+    ({"screen": ["99"]}, "notice.screen_unknown"),
+    ({"screen": ["-1"]}, "notice.screen_unknown"),
+    ({"screen": ["overview"]}, "notice.screen_unknown"),
+    ({"screen": ["payments", "services"]}, "notice.repeated"),
 ] + [({key: [SCRIPT]}, expected) for key, expected in [
     ("branch", "notice.branch_unknown"),
     ("from", "notice.period_malformed"),
@@ -230,6 +243,8 @@ GARBAGE = [
     ("cmp", "notice.cmp_unknown"),
     ("lang", "notice.lang_unknown"),
     ("v", "notice.version_malformed"),
+    ("present", "notice.present_invalid"),
+    ("screen", "notice.screen_unknown"),
 ]]
 
 
@@ -367,6 +382,60 @@ def test_the_link_modules_do_not_import_streamlit():
     code = ("import sys, dashboard.links, dashboard.charts, dashboard.formats, dashboard.labels; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+# ---------------------------------------------------------------- presentation mode
+
+
+@pytest.mark.parametrize("params, screen, notices", [
+    ({"present": ["1"]}, None, []),
+    ({"present": ["1"], "screen": ["metering"]}, "metering", []),
+    ({"present": ["1"], "screen": ["SERVICES"]}, "services", []),
+    ({"present": ["1"], "screen": ["99"]}, None, ["notice.screen_unknown"]),
+    ({"present": ["1"], "screen": [SCRIPT]}, None, ["notice.screen_unknown"]),
+    ({"present": ["1", "1"], "screen": ["payments", "payments"]}, "payments", []),
+])
+def test_present_and_its_screen(params, screen, notices):
+    state, found = _parse(params, extra_keys=())  # every page takes them, whatever its own parameters
+    assert state == replace(DEFAULT, present=True, screen=screen)
+    assert [n.key for n in found] == notices
+
+
+def test_a_screen_without_present_is_not_kept():
+    state, notices = _parse({"present": ["0"], "screen": ["payments"]})
+    assert state == DEFAULT and notices == []
+    assert ViewState((), date(2020, 1, 1), date(2020, 12, 1), screen="payments").screen is None
+    assert "screen" not in to_query(DEFAULT) and "present" not in to_query(DEFAULT)
+
+
+def test_present_writes_canonical_parameters():
+    q = to_query(replace(DEFAULT, present=True, screen="services"))
+    assert (q["present"], q["screen"]) == ("1", "services")
+
+
+@pytest.mark.parametrize("page, screen, expected", [
+    ("overview", None, "adoption"), ("branch", None, "adoption"), ("sql", None, "adoption"),
+    ("payments", None, "payments"), ("metering", None, "metering"), ("overview", "services", "services"),
+    ("payments", "adoption", "adoption"),
+])
+def test_the_screen_a_page_presents(page, screen, expected):
+    state = replace(DEFAULT, present=True, screen=screen)
+    assert links.present_screen(state, page) == expected
+
+
+def test_screens_step_without_wrapping():
+    assert links.SCREENS == registry.FAMILIES
+    assert links.step_screen(links.SCREENS[0], 1) == links.SCREENS[1]
+    assert links.step_screen(links.SCREENS[1], -1) == links.SCREENS[0]
+    assert links.step_screen(links.SCREENS[0], -1) is None
+    assert links.step_screen(links.SCREENS[-1], 1) is None
+    assert links.step_screen("nowhere", 1) is None
+
+
+@pytest.mark.parametrize("screen", ["99", "overview", ""])
+def test_view_state_refuses_an_unknown_screen(screen):
+    with pytest.raises(ValueError):
+        replace(DEFAULT, present=True, screen=screen)
 
 
 # ---------------------------------------------------------------- page parameters through the registry
