@@ -61,6 +61,7 @@ ID_VALUES = [
     (["-0"], "VARCHAR"),
     (["9223372036854775808"], "VARCHAR"),  # beyond BIGINT
     (["1.0"], "VARCHAR"),
+    (["100.000.001"], "VARCHAR"),  # grouped thousands are a code, even in a ;-separated file
     (["1e3"], "VARCHAR"),
     (["1_000"], "VARCHAR"),
 ]
