@@ -294,6 +294,67 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- pack
+
+
+def _period(text: str):
+    """A period YYYY-MM as the first day of its month (argparse type)."""
+    import datetime as dt
+
+    try:
+        if len(text) == 7 and text[4] == "-":
+            return dt.date(int(text[:4]), int(text[5:]), 1)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a period YYYY-MM (e.g. 2020-08)")
+
+
+def pack_arguments(parser: argparse.ArgumentParser) -> None:
+    from dashboard.labels import LANGS
+    from dashboard.links import CMPS
+
+    parser.add_argument("--to", required=True, type=_period, metavar="YYYY-MM", help="the period the pack reports")
+    parser.add_argument("--branch", action="extend", nargs="+", metavar="CODE",
+                        help="branch code(s), e.g. PC08FF (default: every branch, and the whole company)")
+    parser.add_argument("--lang", choices=LANGS, default="vi", help="language (default vi)")
+    parser.add_argument("--cmp", choices=CMPS, default="prev_month",
+                        help="what each KPI's change is against (default prev_month)")
+    parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                        help="folder the PDF files are written to (default: the current folder)")
+    parser.add_argument("--data-version", metavar="V",
+                        help="a kept data version, as a link's v= (default: the published one)")
+
+
+def run_pack(args: argparse.Namespace) -> int:
+    from dashboard import pack
+
+    t0 = time.perf_counter()
+    try:
+        source = pack.open_warehouse(args.data_version)
+    except pack.PackError as exc:
+        print(f"pack: {exc}", file=sys.stderr)
+        return 2
+    with source:
+        codes = [code.strip().upper() for code in args.branch] if args.branch else None
+        names = pack.branch_names(source)
+        specs = [pack.PackSpec(args.to, code, args.cmp, args.lang)
+                 for code in (dict.fromkeys(codes) if codes else [None, *names])]
+        try:
+            for spec in specs:
+                pack.check(spec, names, pack.periods(source))
+        except pack.PackError as exc:
+            print(f"pack: {exc}; nothing written", file=sys.stderr)
+            return 2
+        try:
+            for spec in specs:
+                print(pack.write_pack(source, spec, args.out), flush=True)
+        except (pack.PackError, OSError) as exc:
+            print(f"pack: {exc}", file=sys.stderr)
+            return 1
+    print(f"{len(specs)} pack{'s' if len(specs) != 1 else ''} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- the commands
 
 
@@ -407,6 +468,13 @@ COMMANDS: dict[str, Command] = {
         f"{PROG} serve --workers 2 --port 8501",
         ((0, "stopped by SIGINT/SIGTERM"), (1, "a process failed to start or died"), (2, "bad arguments")),
         serve_arguments, run_serve),
+    "pack": Command(
+        "write the one-page PDF director pack of a period, per branch and for the company",
+        f"{PROG} pack --to 2020-08 --branch PC08FF --lang vi --out packs",
+        ((0, "the packs are written, one path a line on stdout"),
+         (1, "a pack could not be made (chart renderer or PDF; message on stderr)"),
+         (2, "bad arguments: an unknown branch, a period not YYYY-MM or without data, no published data")),
+        pack_arguments, run_pack),
 }
 
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from dashboard import charts, formats, queries, registry, scorecard, warehouse
+from dashboard import charts, config, formats, queries, registry, scorecard, warehouse
 from dashboard.labels import LANGS, t
 
 COMPANY_CODE = "PC08"  # the company's unit code, in file names where a branch code would stand
@@ -107,9 +107,8 @@ def open_warehouse(version: str | None = None, data_dir: Path | None = None) -> 
     """The published warehouse, or the kept version a link pins; PackError when there is none."""
     published = warehouse.current(data_dir)
     if published is None:
-        where = data_dir or "DASHBOARD_DATA_DIR"
-        raise PackError(f"no published data in {where}: build it first "
-                        "(python -m dashboard build --source DIR)")
+        raise PackError(f"no published data in {data_dir or config.data_dir()} (DASHBOARD_DATA_DIR): build it "
+                        "first (python -m dashboard build --source DIR)")
     path = published.path
     if version and version != published.version:
         path = warehouse.version_path(version, data_dir)
@@ -173,25 +172,33 @@ def _tone(card: scorecard.Card, delta: str | None) -> str:
     return "good" if up == (card.direction == "higher") else "bad"
 
 
-def _first_period(source: Source) -> dt.date:
-    periods = source.query("available_periods")
-    if periods.empty:
+def branch_names(source: Source) -> dict[str, str]:
+    names = source.query("branch_list")
+    return dict(zip(names["branch_code"], names["branch_name"]))
+
+
+def periods(source: Source) -> list[dt.date]:
+    """The periods with data, oldest first."""
+    return [formats.to_month(p) for p in source.query("available_periods")["period"]]
+
+
+def check(spec: PackSpec, names: dict[str, str], available: list[dt.date]) -> None:
+    """PackError naming what to change when the data cannot answer the spec."""
+    if spec.branch is not None and spec.branch not in names:
+        raise PackError(f"unknown branch {spec.branch!r} (branches: {', '.join(names)})")
+    if not available:
         raise PackError("the warehouse has no periods")
-    return formats.to_month(periods["period"].iloc[0])
+    if spec.period not in available:
+        raise PackError(f"no data for {spec.period:%Y-%m} "
+                        f"(data covers {available[0]:%Y-%m} to {available[-1]:%Y-%m})")
 
 
 def content(source: Source, spec: PackSpec) -> Content:
     """The pack's text and figures, from the same scorecard functions and page queries as the overview and
     branch pages for the same link."""
     lang, period = spec.lang, spec.period
-    names_df = source.query("branch_list")
-    names = dict(zip(names_df["branch_code"], names_df["branch_name"]))
-    if spec.branch is not None and spec.branch not in names:
-        raise PackError(f"unknown branch {spec.branch!r} (branches: {', '.join(names)})")
-    available = [formats.to_month(p) for p in source.query("available_periods")["period"]]
-    if period not in available:
-        raise PackError(f"no data for {period:%Y-%m} (data covers {available[0]:%Y-%m} to {available[-1]:%Y-%m})"
-                        if available else "the warehouse has no periods")
+    names, available = branch_names(source), periods(source)
+    check(spec, names, available)
     first = available[0]
     start = spec.period_from or max(scorecard.month_shift(period, -11), first)
     kpis = source.query("kpi_catalog")
@@ -439,15 +446,12 @@ def pdf_bytes(source: Source, spec: PackSpec, charts_to_svg: Callable | None = N
     raise PackError(f"the pack for {page.scope}, {page.period} does not fit on one page")
 
 
-def write_packs(source: Source, specs: list[PackSpec], out: Path) -> list[Path]:
-    """Each spec's pack written to `out` under its file name; the paths written."""
+def write_pack(source: Source, spec: PackSpec, out: Path) -> Path:
+    """The spec's pack written to `out` under its file name (whole or not at all); the path written."""
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for spec in specs:
-        path = out / spec.file_name
-        data = pdf_bytes(source, spec)
-        tmp = path.with_suffix(".pdf.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        written.append(path)
-    return written
+    path = out / spec.file_name
+    data = pdf_bytes(source, spec)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
