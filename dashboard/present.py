@@ -105,7 +105,8 @@ def headline_kpi(ctx: ui.Page, screen: str, kpis) -> dict:
 
 
 def bars(ctx: ui.Page, screen: str, kpis) -> None:
-    """All nine branches on the screen's headline KPI at the period, coloured against their targets."""
+    """All nine branches on the screen's headline KPI at the period, coloured against their targets, the link's
+    branches marked."""
     if kpis.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
@@ -117,8 +118,10 @@ def bars(ctx: ui.Page, screen: str, kpis) -> None:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
     with_target = {c: v for c, v in zip(data["branch_code"], data["target"]) if v is not None}
+    # the link's own branches marked, so a branch's screen shows where it stands among the nine
+    names = {c: f"▶ {n}" if c in ctx.state.branches else n for c, n in ctx.branch_names.items()}
     fig = charts.build("branch_bars", lang=ctx.lang, df=data[["branch_code", "value"]], value="value",
-                       unit=k["unit"], direction=k["direction"], names=ctx.branch_names,
+                       unit=k["unit"], direction=k["direction"], names=names,
                        title=ctx.t("present.bars_title", kpi=ui.kpi_label(ctx, k)), target=with_target or None)
     beside = len(kpis) > ONE_ROW
     charts.projected(fig, font_size=FONT_SIZE, height=BARS_HEIGHT["beside" if beside else "below"], narrow=beside)

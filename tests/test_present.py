@@ -79,6 +79,11 @@ def test_present_on_a_branch_link_shows_the_branch(sample_env, wh):  # noqa: F81
     assert_clean(at)
     assert titles(at) == [t("page.payments", "en")]
     assert metrics(at) == expected_cards(wh, "payments", "en", BRANCH)
+    [chart] = at.get("plotly_chart")
+    labels = json.loads(chart.proto.spec)["data"][0]["y"]
+    [name] = [r["branch_name"] for r in rows(wh, "select branch_name from branches where branch_code = ?", BRANCH)]
+    assert [x for x in labels if x.startswith("▶ ")] == [f"▶ {name}"]  # the link's branch marked among the nine
+    assert len(labels) == 9
 
 
 def test_the_link_kpi_picks_the_bars_on_its_own_family(sample_env, wh):  # noqa: F811
