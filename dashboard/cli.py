@@ -315,7 +315,8 @@ def pack_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("--to", required=True, type=_period, metavar="YYYY-MM", help="the period the pack reports")
     parser.add_argument("--branch", action="extend", nargs="+", metavar="CODE",
-                        help="branch code(s), e.g. PC08FF (default: every branch, and the whole company)")
+                        help="branch code(s), e.g. PC08FF, or PC08 for the whole company (default: every branch "
+                             "and the company)")
     parser.add_argument("--lang", choices=LANGS, default="vi", help="language (default vi)")
     parser.add_argument("--cmp", choices=CMPS, default="prev_month",
                         help="what each KPI's change is against (default prev_month)")
@@ -335,7 +336,9 @@ def run_pack(args: argparse.Namespace) -> int:
         print(f"pack: {exc}", file=sys.stderr)
         return 2
     with source:
-        codes = [code.strip().upper() for code in args.branch] if args.branch else None
+        # PC08, the company's own code (as in the file names), stands for the whole company
+        codes = ([None if code.strip().upper() == pack.COMPANY_CODE else code.strip().upper() for code in args.branch]
+                 if args.branch else None)
         names = pack.branch_names(source)
         specs = [pack.PackSpec(args.to, code, args.cmp, args.lang)
                  for code in (dict.fromkeys(codes) if codes else [None, *names])]

@@ -68,6 +68,25 @@ def scope_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> tuple[lis
     return found
 
 
+def pack_download(ctx: ui.Page, branch: str | None) -> None:
+    """'Tải báo cáo PDF': the director pack of this link (its data version, period, comparison and language) for
+    one branch, or the company for None; made only when clicked (a widget: never inside a shared section)."""
+    from dashboard import pack
+
+    spec = pack.PackSpec(ctx.state.period_to, branch, ctx.state.cmp, ctx.lang, ctx.state.period_from)
+    scope = ctx.branch_names.get(branch, branch) if branch else ctx.t("metric.company")
+    st.download_button(ctx.t("pack.download"), lambda: pack.pdf_bytes(ctx, spec), file_name=spec.file_name,
+                       mime="application/pdf", key="pack_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
+                       help=ctx.t("pack.download_help", scope=scope,
+                                  period=formats.fmt_period(ctx.state.period_to, ctx.lang, "long")))
+
+
+def pack_unavailable(ctx: ui.Page) -> None:
+    """The button, disabled, where the link names several branches (a pack is one branch or the company)."""
+    st.download_button(ctx.t("pack.download"), b"", file_name="", key="pack_pdf", disabled=True,
+                       icon=":material/picture_as_pdf:", help=ctx.t("pack.download_many"))
+
+
 def descriptions(ctx: ui.Page, kpis: pd.DataFrame, reach: dict | None = None) -> dict[str, str]:
     """Each card's help: the KPI's definition, and when it reaches its target at the current trend."""
     texts = dict(zip(kpis["kpi"], kpis["description_vi" if ctx.lang == "vi" else "description_en"]))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import copy
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -220,6 +220,9 @@ def content(source: Source, spec: PackSpec) -> Content:
         ranks = {k: t("pack.rank", lang, rank=formats.fmt_rank(r, n, lang))
                  for k, r, n in zip(rows["kpi"], rows["rank"], rows["ranked"]) if not formats.is_missing(r)}
     marks = provisional_marks(source, list(scope or names), period)
+    # a mark naming a KPI (issue 9's `kpi` column) is about that figure; one without, about all of the scope's
+    every_marked = not marks.empty and ("kpi" not in marks.columns or marks["kpi"].isna().any())
+    marked = set(marks["kpi"].dropna()) if "kpi" in marks.columns else set()
     cmp_label = t(f"cmp.{spec.cmp}", lang)
     by_kpi = {c.kpi: c for c in cards}
     families = []
@@ -235,7 +238,7 @@ def content(source: Source, spec: PackSpec) -> Content:
                 status_text=scorecard.status_text(card.status, card.target, lang),
                 target=None if card.target is None else t("metric.target_value", lang,
                                                            target=formats.fmt_kpi(card.target, card.unit, lang)),
-                rank=ranks.get(kpi), provisional=not marks.empty))
+                rank=ranks.get(kpi), provisional=every_marked or kpi in marked))
         if views:
             families.append(FamilyView(t(f"page.{family}", lang), views))
     info = source.query("data_version_info").iloc[0]
@@ -294,9 +297,9 @@ def trend_figures(source: Source, kpis: pd.DataFrame, spec: PackSpec, start: dt.
 
 
 def for_print(fig):
-    """A page figure at its printed size: the print fonts, small type, tight margins, short event labels."""
+    """A figure made for the pack (never one a page shares: it is changed) at its printed size: the print fonts,
+    small type, tight margins, short event labels."""
     values = [float(v) for trace in fig.data if trace.y is not None for v in trace.y if not formats.is_missing(v)]
-    fig = copy.deepcopy(fig)  # (the page's figure may be shared; the copy's arrays become typed-array dicts)
     fig.update_layout(
         width=CHART_WIDTH, height=CHART_HEIGHTS[0], font=dict(family=FONT, size=8.5, color="#222"),
         title=dict(font=dict(size=10, color="#111"), x=0, xanchor="left", y=0.97, yanchor="top", pad=dict(l=2)),
@@ -324,9 +327,10 @@ def for_print(fig):
 
 
 def provisional_marks(source: Source, branches: list[str], period: dt.date) -> pd.DataFrame:
-    """The scope's provisional marks at the period (queries/provisional_marks.sql, on the `provisional` table);
-    none when the query file or, in warehouses built before it, the table is absent."""
-    empty = pd.DataFrame(columns=["branch_code", "period", "check_name", "message_vi", "message_en"])
+    """The scope's provisional marks at the period (queries/provisional_marks.sql on the `provisional` table:
+    branch_code, period, check_name, message_vi, message_en, and kpi where a mark is about one KPI); none when
+    the query file or, in warehouses built before it, the table is absent."""
+    empty = pd.DataFrame(columns=["branch_code", "period", "check_name", "kpi", "message_vi", "message_en"])
     if not queries.query_path(PROVISIONAL_QUERY).is_file():
         return empty
     try:
@@ -338,17 +342,21 @@ def provisional_marks(source: Source, branches: list[str], period: dt.date) -> p
 
 
 def provisional_notes(marks: pd.DataFrame, names: dict[str, str], lang: str, one_branch: bool) -> list[str]:
-    """One footnote per message (the branches it concerns named on a company pack), at most MAX_NOTES."""
+    """One footnote per message (the branches it concerns named on a company pack), at most MAX_NOTES, those about
+    every figure first."""
     if marks.empty:
         return []
     column = "message_vi" if lang == "vi" else "message_en"
+    if "kpi" in marks.columns:  # marks about all of a scope's figures first
+        marks = marks.assign(_one=marks["kpi"].notna()).sort_values("_one", kind="stable")
     by_message: dict[str, list[str]] = {}
     for code, message in zip(marks["branch_code"], marks[column]):
-        by_message.setdefault(str(message), [])
-        if code not in by_message[message]:
-            by_message[message].append(code)
-    notes = [message if one_branch else f"{', '.join(names.get(c, c) for c in codes)}: {message}"
-             for message, codes in by_message.items()]
+        # (a mark without a branch is about the whole company)
+        who = t("metric.company", lang) if formats.is_missing(code) else names.get(code, code)
+        codes = by_message.setdefault(str(message), [])
+        if who not in codes:
+            codes.append(who)
+    notes = [message if one_branch else f"{', '.join(codes)}: {message}" for message, codes in by_message.items()]
     if len(notes) > MAX_NOTES:
         notes = notes[:MAX_NOTES - 1] + [t("pack.more_notes", lang, count=len(notes) - MAX_NOTES + 1)]
     return notes
@@ -431,10 +439,27 @@ def html(page: Content, svgs: list[str]) -> str:
     return env.get_template(TEMPLATE).render(page=page, charts=svgs, font=FONT)
 
 
+class _SvgStyleNoise(logging.Filter):
+    """WeasyPrint's CSS parser warns about every fill/stroke in Plotly's inline SVG styles, which its SVG renderer
+    then draws all the same: hundreds of lines a pack that would bury a real warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Ignored `") and message.endswith("unknown property.")
+                    and any(f"`{p}" in message for p in ("fill", "stroke", "font-", "white-space")))
+
+
+def _quiet_weasyprint() -> None:
+    log = logging.getLogger("weasyprint")
+    if not any(isinstance(f, _SvgStyleNoise) for f in log.filters):
+        log.addFilter(_SvgStyleNoise())
+
+
 def pdf_bytes(source: Source, spec: PackSpec, charts_to_svg: Callable | None = None) -> bytes:
     """The pack as one A4 page of PDF. Raises PackError for a spec the data cannot answer."""
     from weasyprint import HTML
 
+    _quiet_weasyprint()
     page = content(source, spec)
     to_svg = charts_to_svg or renderer().svg
     # notes take room: start lower rather than render a second time

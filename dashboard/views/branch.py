@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, forecast, formats, registry, scorecard, ui
+from dashboard.family import pack_download
 
 ctx = ui.page("branch")
 period = ctx.state.period_to
@@ -148,6 +149,7 @@ code = choose_branch()
 if code is None:
     st.info(ctx.t("branch.choose_prompt"), icon=":material/location_city:")
 else:
+    ui.guarded(ctx, lambda: pack_download(ctx, code))
     st.subheader(ctx.t("branch.ranks_title"), divider="gray")
     # the link names the branch (the view key), so these sections can be shared between sessions
     ui.guarded(ctx, lambda: draw_ranks(code), shared="ranks")

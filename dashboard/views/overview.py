@@ -3,7 +3,7 @@ misses, and the branch x KPI table."""
 import streamlit as st
 
 from dashboard import formats, registry, scorecard, ui
-from dashboard.family import descriptions, history_from, scope_cards
+from dashboard.family import descriptions, history_from, pack_download, pack_unavailable, scope_cards
 from dashboard.labels import escape_markdown
 
 ctx = ui.page("overview")
@@ -70,6 +70,13 @@ def draw_scorecards():
             ui.card_grid(ctx, fam, helps, per_row=4)
 
 
+def draw_pack_download():
+    if len(ctx.state.branches) > 1:
+        pack_unavailable(ctx)
+    else:
+        pack_download(ctx, ctx.state.branches[0] if ctx.state.branches else None)
+
+
 def draw_branch_table():
     rows = branch_rows()
     if rows.empty:
@@ -85,6 +92,7 @@ def draw_table_downloads():
 
 # Each section fails alone: a broken query shows its error in place and the rest still renders. They depend only
 # on the view, so one session draws them and the others replay them (shared=True).
+ui.guarded(ctx, draw_pack_download)
 ui.guarded(ctx, draw_misses, shared=True)
 ui.guarded(ctx, draw_scorecards, shared=True)
 ui.guarded(ctx, draw_branch_table, shared=True)
