@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import config, exports, models, warehouse
+from dashboard import audit, config, exports, models, monthcheck, warehouse
 from dashboard.config import SettingError
 from dashboard.contract import LOAD_ORDER, TABLES
 from dashboard.exports import ExportError, Problems, ident
@@ -45,6 +45,7 @@ class BuildResult:
     row_counts: dict[str, int]
     latest_period: dt.date | None
     seconds: float
+    files: list[dict] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Work:
     loaded: dict[str, exports.Source] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
     latest_period: dt.date | None = None
+    files: list[dict] = field(default_factory=list)
 
 
 def quiet(_fraction: float, _message: str) -> None:
@@ -195,19 +197,34 @@ def publish(work: Work) -> None:
     first_period, work.latest_period = con.execute("select min(period), max(period) from bills").fetchall()[0]
     files = [{"table": n, "file": plan.sources[n].name, "bytes": plan.sources[n].stat().st_size,
               "sha256": work.checksums[n].result(), "rows": work.row_counts[n]} for n in LOAD_ORDER]
-    built_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    con.execute(
-        "create table data_version as select $version as version, $built_at::timestamp as built_at, "
-        "$source_dir as source_dir, $files::json as source_files, $row_counts::json as row_counts, "
-        "$first_period::date as first_period, $latest_period::date as latest_period",
-        {"version": work.version, "built_at": built_at, "source_dir": str(plan.source_dir.resolve()),
-         "files": json.dumps(files, ensure_ascii=False), "row_counts": json.dumps(work.row_counts),
-         "first_period": first_period, "latest_period": work.latest_period})
+    work.files = files
+    write_data_version(con, version=work.version, source_dir=plan.source_dir, files=files,
+                       row_counts=work.row_counts, first_period=first_period, latest_period=work.latest_period)
+    monthcheck.create_table(con)  # a full build marks nothing provisional; loads do
     con.execute("checkpoint")
     con.close()
     os.replace(work.path, work.final_path)
     work.progress(0.99, "publishing")
     warehouse.publish(work.final_path, plan.data_dir, plan.settings.keep)
+
+
+def write_data_version(con, *, version: str, source_dir: Path, files: list[dict], row_counts: dict,
+                       first_period, latest_period, kind: str = "build", loaded_by: str | None = None,
+                       based_on: str | None = None, changes: dict | None = None, checks: list | None = None,
+                       table: str = "data_version") -> None:
+    """The one-row data_version table: what this version is, where it came from and what a load changed."""
+    built_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    con.execute(
+        f"create table {table} as select $version as version, $built_at::timestamp as built_at, "
+        "$source_dir as source_dir, $files::json as source_files, $row_counts::json as row_counts, "
+        "$first_period::date as first_period, $latest_period::date as latest_period, $kind as kind, "
+        "$loaded_by as loaded_by, $based_on as based_on, $changes::json as changes, $checks::json as checks",
+        {"version": version, "built_at": built_at, "source_dir": str(Path(source_dir).resolve()),
+         "files": json.dumps(files, ensure_ascii=False), "row_counts": json.dumps(row_counts),
+         "first_period": first_period, "latest_period": latest_period, "kind": kind,
+         "loaded_by": loaded_by or audit.user(), "based_on": based_on,
+         "changes": json.dumps(changes or {}, ensure_ascii=False),
+         "checks": json.dumps(checks or [], ensure_ascii=False, default=str)})
 
 
 @dataclass(frozen=True)
@@ -269,6 +286,20 @@ def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = q
     stages = stages or Stages()
     started = time.perf_counter()
     progress(0.0, f"reading {source_dir}")
+    audit_dir = Path(data_dir) if data_dir else config.data_dir()
+    try:
+        result = _build(source_dir, data_dir, progress, keep, models_dir, stages, started)
+    except BaseException as exc:
+        audit.write(audit_dir, kind="build", source=str(source_dir), ok=False,
+                    seconds=time.perf_counter() - started,
+                    error="interrupted" if isinstance(exc, KeyboardInterrupt) else (str(exc) or type(exc).__name__))
+        raise
+    audit.write(audit_dir, kind="build", source=str(source_dir), ok=True, seconds=result.seconds,
+                version=result.version, files=result.files, row_counts=result.row_counts)
+    return result
+
+
+def _build(source_dir, data_dir, progress, keep, models_dir, stages, started) -> BuildResult:
     plan = stages.validate(Path(source_dir), data_dir, keep, models_dir)
 
     plan.data_dir.mkdir(parents=True, exist_ok=True)
@@ -304,4 +335,5 @@ def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = q
         hashing.shutdown(wait=True)
         shutil.rmtree(spill, ignore_errors=True)
     progress(1.0, "done")
-    return BuildResult(version, final_path, work.row_counts, work.latest_period, time.perf_counter() - started)
+    return BuildResult(version, final_path, work.row_counts, work.latest_period, time.perf_counter() - started,
+                       work.files)

@@ -1,4 +1,4 @@
-"""The command line: `python -m dashboard generate | build | sql | check`, and `--version`.
+"""The command line: `python -m dashboard generate | build | load | sql | check | serve`, and `--version`.
 
 Argument parsing and printing live here and nowhere else; each command calls plain library functions
 (generate.generate, build.build, sandbox.run_sql, check.check_all), which the app can call too. Heavy modules
@@ -116,6 +116,64 @@ def run_build(args: argparse.Namespace) -> int:
     for name, rows in result.row_counts.items():
         print(f"{name:<{width}}  {rows:>12,}")
     print(f"latest period   {result.latest_period:%Y-%m}")
+    print(f"version         {result.version}")
+    print(f"published       {result.path}")
+    print(f"seconds         {result.seconds:.1f}")
+    return 0
+
+
+# ---------------------------------------------------------------- load
+
+
+def load_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", required=True, type=Path,
+                        help="folder with the month's drop: bills, payments, service_requests for whole periods, "
+                             "customers as new or changed rows, reference tables to replace (each .csv, "
+                             ".parquet or a folder of period=YYYY-MM Parquet)")
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
+    parser.add_argument("--keep", type=int, help="versions to keep (default: $DASHBOARD_KEEP_VERSIONS)")
+    parser.add_argument("--user", help="who loads, for the audit log (default: the login name)")
+
+
+def run_load(args: argparse.Namespace) -> int:
+    from dashboard import build, load, monthcheck
+
+    try:
+        result = load.load(args.source, args.data_dir, _progress, args.keep, user=args.user)
+    except build.SettingError as exc:
+        print(f"The load did not start: {exc}\n  Nothing was written; fix the setting and run again.",
+              file=sys.stderr)
+        return 2
+    except load.LoadError as exc:
+        print(f"The drop in {args.source} was not loaded; the published data is unchanged: {exc}", file=sys.stderr)
+        return 1
+    except build.ExportError as exc:
+        print(f"The drop in {args.source} was not loaded; the published data is unchanged. Fix these:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except monthcheck.CheckError as exc:
+        print("A check of the month refused the load; the published data is unchanged.", file=sys.stderr)
+        for check in exc.checks:
+            print(f"  {check.period} {check.branch_code or 'company'}: {check.message_en}", file=sys.stderr)
+        return 1
+    except build.ModelError as exc:
+        what = "A data test failed" if isinstance(exc, build.DataTestError) else "A model failed"
+        print(f"{what}; the published data is unchanged.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    for period in result.periods:
+        said = "replaced (a correction)" if period in result.replaced else "added"
+        print(f"period {period:%Y-%m}  {said}")
+    width = max((len(n) for n in result.changes), default=5)
+    for name, change in result.changes.items():
+        print(f"{name:<{width}}  +{change['added']:>10,}  replaced {change['replaced']:>10,}  "
+              f"rows {change['rows']:>12,}")
+    for check in result.warnings:
+        print(f"provisional  {check.period} {check.branch_code}: {check.message_en}")
+    print(f"latest period   {result.latest_period:%Y-%m}" if result.latest_period else "latest period   none")
     print(f"version         {result.version}")
     print(f"published       {result.path}")
     print(f"seconds         {result.seconds:.1f}")
@@ -455,6 +513,14 @@ COMMANDS: dict[str, Command] = {
          (1, "exports, a model or a data test refused: every problem on stderr, the published data unchanged"),
          (2, "bad arguments or settings: nothing written")),
         build_arguments, run_build),
+    "load": Command(
+        "load a monthly drop on top of the published warehouse, check it and publish a new version",
+        f"{PROG} load --source exports/2020-09",
+        ((0, "a new version is published (warnings mark branches provisional, listed on stdout)"),
+         (1, "the drop, a check, a model or a data test refused: every problem on stderr, the published "
+             "data unchanged"),
+         (2, "bad arguments or settings: nothing written")),
+        load_arguments, run_load),
     "sql": Command(
         "run read-only SQL against the published warehouse",
         f"{PROG} sql \"select branch_code, remote_read_rate from branch_month limit 5\" --format csv",

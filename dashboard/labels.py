@@ -14,6 +14,15 @@ DEFAULT_LANG = "vi"
 
 # key -> (vi, en). Placeholders are plain {names}; both languages use the same ones (a test checks).
 LABELS: dict[str, tuple[str, str]] = {
+    # ---- checks of a loaded month (dashboard/monthcheck.py), stored with the provisional marks
+    "check.no_bills": ("{branch} chưa có hóa đơn {period} (số liệu chưa về hoặc chưa đủ)",
+                       "{branch} has no bills for {period} (its export is late or incomplete)"),
+    "check.no_bills_company": ("Không điện lực nào có hóa đơn {period}: đây không phải số liệu của một kỳ",
+                               "No branch has a bill for {period}: this is not a month's data"),
+    "check.few_bills": ("{branch} chỉ có {bills} hóa đơn {period} cho {customers} khách hàng đang hoạt động",
+                        "{branch} has only {bills} bills for {period} for {customers} active customers"),
+    "check.kpi_jump": ("{branch} {period}: {value} so với {before} kỳ trước (thường chỉ thay đổi {usual} mỗi kỳ)",
+                       "{branch} {period}: {value} against {before} the period before (it usually moves {usual} a period)"),
     # ---- app and pages
     "app.title": ("Chuyển đổi số dịch vụ khách hàng – PC Phú Yên",
                   "Digital customer services – PC Phú Yên"),
@@ -282,6 +291,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "{branch}, {period}: giá trị, xếp hạng trong {count} điện lực (1 là tốt nhất), giá trị toàn công ty và kế hoạch.",
         "{branch}, {period}: value, rank among the {count} branches (1 is best), the company's value and the target."),
     "col.expected": ("Đạt kế hoạch dự kiến", "Expected to reach target"),
+    "col.expected_evn": ("Đạt mục tiêu EVN 2025 dự kiến", "Expected to reach EVN's 2025 target"),
+    "branch.expected_evn_help": (
+        "Mục tiêu năm 2025 của EVN: dịch vụ trực tuyến 100%, thanh toán không dùng tiền mặt 75%; cùng xu hướng như "
+        "cột trước. “–” khi EVN không đặt mục tiêu 2025 cho chỉ tiêu này.",
+        "EVN's targets for 2025: online services 100%, non-cash payment 75%; the same trend as the column before. "
+        "“–” where EVN set no 2025 target for the indicator."),
     "branch.expected_help": ("Theo xu hướng hiện tại: đường thẳng khớp với 24 kỳ gần nhất; trong ngoặc là khoảng tin cậy "
                              "80% của độ dốc. “Không theo kịp” khi xu hướng đi ngang, đi xa kế hoạch hoặc quá 36 tháng.",
                              "At the current trend: a straight line fitted to the last 24 periods; in brackets, the 80% "
