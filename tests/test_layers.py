@@ -15,6 +15,12 @@ UI = {"dashboard.app", "dashboard.ui", "dashboard.family", "dashboard.present", 
 # No I/O and no database: what a link, a label or a number format needs.
 CORE = {"dashboard.registry", "dashboard.links", "dashboard.labels", "dashboard.formats", "dashboard.contract",
         "dashboard.config", "dashboard.scorecard", "dashboard.charts"}
+# The report layer: scorecards, figures, forecasts and the director pack, which the pages (through family.py) and
+# the command line call alike. It may read the published warehouse (the pack, without Streamlit) but never writes
+# data, runs ad-hoc SQL, serves or parses a command line.
+REPORT = {"dashboard.scorecard", "dashboard.charts", "dashboard.forecast", "dashboard.pack"}
+NOT_FROM_REPORT = ("dashboard.build", "dashboard.load", "dashboard.generate", "dashboard.firststart",
+                   "dashboard.sandbox", "dashboard.sqlworker", "dashboard.serve", "dashboard.cli")
 
 
 def module_name(path: Path) -> str:
@@ -50,7 +56,7 @@ ALL = modules()
 
 
 def test_the_layers_are_declared_for_modules_that_exist():
-    assert (UI | CORE) <= set(ALL), sorted((UI | CORE) - set(ALL))
+    assert (UI | CORE | REPORT) <= set(ALL), sorted((UI | CORE | REPORT) - set(ALL))
     assert any(n.startswith("dashboard.views.") for n in ALL)
 
 
@@ -74,6 +80,19 @@ def test_the_core_needs_no_database_or_ui(name):
     assert not touches(found, "duckdb"), f"{name} imports duckdb"
     for heavy in ("dashboard.warehouse", "dashboard.sandbox", "dashboard.build", "dashboard.queries"):
         assert not touches(found, heavy), f"{name} imports {heavy}"
+
+
+@pytest.mark.parametrize("name", sorted(REPORT))
+def test_the_report_layer_reads_and_draws_only(name):
+    found = imports(ALL[name])
+    wrong = [m for m in NOT_FROM_REPORT if touches(found, m)]
+    assert not wrong, f"{name} imports {', '.join(wrong)}: reports read the published data and draw, nothing else"
+
+
+def test_the_pages_reach_the_pack_through_family_only():
+    """One download button for the overview and branch pages (family.pack_download), not a copy per view."""
+    users = sorted(n for n, path in ALL.items() if n != "dashboard.pack" and touches(imports(path), "dashboard.pack"))
+    assert [n for n in users if is_ui(n)] == ["dashboard.family"], users
 
 
 def test_no_module_imports_in_a_cycle():
