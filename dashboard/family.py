@@ -88,13 +88,24 @@ def pack_unavailable(ctx: ui.Page) -> None:
 
 
 def descriptions(ctx: ui.Page, kpis: pd.DataFrame, reach: dict | None = None) -> dict[str, str]:
-    """Each card's help: the KPI's definition, and when it reaches its target at the current trend."""
+    """Each card's help: the KPI's definition, and when it reaches its target in force (`reach`) and EVN's 2025
+    target (worked out here for the same scope) at the current trend."""
     texts = dict(zip(kpis["kpi"], kpis["description_vi" if ctx.lang == "vi" else "description_en"]))
+    evn = evn_reach(ctx, kpis) if reach else {}
     for kpi, expected in (reach or {}).items():
-        if expected.state != "too_short":
-            texts[kpi] = (f"{texts.get(kpi) or ''}\n\n**{ctx.t('col.expected')}:** "
-                          f"{scorecard.reach_text(expected, ctx.lang)}. {ctx.t('branch.expected_help')}")
+        lines = [f"**{ctx.t(label)}:** {scorecard.reach_text(r, ctx.lang)}."
+                 for label, r in (("col.expected", expected), ("col.expected_evn", evn.get(kpi)))
+                 if r is not None and r.state != "too_short"]
+        if lines:
+            texts[kpi] = "\n\n".join([texts.get(kpi) or "", *lines, ctx.t("branch.expected_help")])
     return texts
+
+
+def evn_reach(ctx: ui.Page, kpis: pd.DataFrame) -> dict:
+    """When each KPI of the view's scope (one branch when the link names exactly one, else the company) reaches
+    EVN's 2025 target at the current trend."""
+    code = ctx.state.branches[0] if len(ctx.state.branches) == 1 else None
+    return scorecard.evn_reach(ctx.query, kpis, ctx.state.period_to, ctx.periods[0], code)
 
 
 def family_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> None:

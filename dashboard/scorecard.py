@@ -20,6 +20,10 @@ COMPARISONS = ("prev_month", "prev_year", "target")
 AMBER_TOLERANCE = 0.05
 # The one status vocabulary; label keys are f"status.{status}" (labels.py), colours live with the drawing.
 STATUSES = ("on_target", "near", "behind")
+# EVN's 2025 targets (online services, non-cash payment: targets.csv rows for 2025) are the targets in force at the
+# year's last period, read by the targets_at query: target_month holds only the periods with data.
+EVN_YEAR = 2025
+EVN_PERIOD = dt.date(EVN_YEAR, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -141,11 +145,7 @@ def scope_cards(query: Callable[..., pd.DataFrame], kpis: pd.DataFrame, targets:
     target at the current trend, as the pages and the PDF pack show them; None when the scope has no rows.
     `query(name, **params)` runs a page query (the page's cached one, or the pack's on its own warehouse): the
     series spans the periods the trend is fitted to, from `first_period` at the earliest."""
-    trend_from = max(month_shift(period, -(forecast.WINDOW - 1)), first_period)
-    if branch_code is not None:
-        series = query("branch_kpis", branches=[branch_code], period_from=trend_from, period_to=period)
-    else:
-        series = query("company_kpis", period_from=trend_from, period_to=period)
+    series = trend_series(query, period, first_period, branch_code)
     if series.empty:
         return None
     reach = expected_reach(kpis, series, targets, period, branch_code)
@@ -224,16 +224,36 @@ def rank(branch_rows: pd.DataFrame, column: str, direction: str | None, period: 
     return dict(zip(rows["branch_code"], ranks))
 
 
+def trend_series(query: Callable[..., pd.DataFrame], period: dt.date, first_period: dt.date,
+                 branch_code: str | None = None) -> pd.DataFrame:
+    """The rows a scope's trend is fitted to: one branch's branch_kpis (the company's company_kpis for None) over
+    the forecast.WINDOW periods up to `period`, from `first_period` at the earliest."""
+    trend_from = max(month_shift(period, -(forecast.WINDOW - 1)), first_period)
+    if branch_code is not None:
+        return query("branch_kpis", branches=[branch_code], period_from=trend_from, period_to=period)
+    return query("company_kpis", period_from=trend_from, period_to=period)
+
+
 def expected_reach(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
-                   branch_code: str | None = None) -> dict[str, forecast.Reach]:
+                   branch_code: str | None = None, target_period: dt.date | None = None
+                   ) -> dict[str, forecast.Reach]:
     """For each KPI with a direction, when `series` (branch_month rows of one branch, or company_month rows, up
-    to `period`) reaches the target in force at `period` at its current trend (forecast.reach)."""
+    to `period`) reaches its target at the current trend (forecast.reach): the target in force at `period`, or
+    the one `targets` holds for `target_period` (EVN_PERIOD: EVN's 2025 target). No target: state too_short."""
     rows = series[series["period"].map(_period_key) <= period].sort_values("period")
     tmap = target_lookup(targets, branch_code)
     periods = [_period_key(p) for p in rows["period"]]
     return {k["kpi"]: forecast.reach(periods, [clean(v) for v in rows[k["column_name"]]],
-                                     tmap.get((k["kpi"], period)), k["direction"])
+                                     tmap.get((k["kpi"], target_period or period)), k["direction"])
             for k in kpis.to_dict("records") if k["direction"] in ("higher", "lower")}
+
+
+def evn_reach(query: Callable[..., pd.DataFrame], kpis: pd.DataFrame, period: dt.date, first_period: dt.date,
+              branch_code: str | None = None) -> dict[str, forecast.Reach]:
+    """When each KPI of a scope (one branch, or the company for None) reaches EVN's 2025 target at the trend up to
+    `period`; KPIs EVN set no 2025 target for are too_short (shown as a dash). `query` as for scope_cards."""
+    series = trend_series(query, period, first_period, branch_code)
+    return expected_reach(kpis, series, query("targets_at", period=EVN_PERIOD), period, branch_code, EVN_PERIOD)
 
 
 def reach_text(reach: forecast.Reach | None, lang: str) -> str:

@@ -34,14 +34,18 @@ def targets():
 
 
 def rank_rows(code):
-    """scorecard.rank_rows, with the period each KPI reaches its target at the current trend (`expected`)."""
+    """scorecard.rank_rows, with the period each KPI reaches its target in force (`expected`) and EVN's 2025 target
+    (`expected_evn`) at the current trend."""
     kpis = ui.kpi_catalog(ctx)
     rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
     company = ctx.query("company_kpis", period_from=period, period_to=period)
     data = scorecard.rank_rows(kpis, rows, company, targets(), code, period, ctx.lang)
     reach = expected(code)
+    evn = scorecard.evn_reach(ctx.query, kpis, period, ctx.periods[0], code)
     return data.assign(expected=[scorecard.reach_text(reach.get(k), ctx.lang) for k in data["kpi"]],
-                       expected_period=[getattr(reach.get(k), "period", None) for k in data["kpi"]])
+                       expected_period=[getattr(reach.get(k), "period", None) for k in data["kpi"]],
+                       expected_evn=[scorecard.reach_text(evn.get(k), ctx.lang) for k in data["kpi"]],
+                       expected_evn_period=[getattr(evn.get(k), "period", None) for k in data["kpi"]])
 
 
 def expected(code):
@@ -75,10 +79,13 @@ def draw_ranks(code):
         ctx.t("col.target"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["target"], data["unit"])],
         ctx.t("col.status"): states,
         ctx.t("col.expected"): data["expected"],
+        ctx.t("col.expected_evn"): data["expected_evn"],
     })
     st.dataframe(ui.status_table(shown, list(data["status"]), ctx.t("col.status")), hide_index=True,
                  width="stretch", height="content", key="branch_ranks",
-                 column_config={ctx.t("col.expected"): st.column_config.TextColumn(help=ctx.t("branch.expected_help"))})
+                 column_config={ctx.t("col.expected"): st.column_config.TextColumn(help=ctx.t("branch.expected_help")),
+                                ctx.t("col.expected_evn"): st.column_config.TextColumn(
+                                    help=ctx.t("branch.expected_evn_help"))})
 
 
 def ranks_export(code):
@@ -86,7 +93,8 @@ def ranks_export(code):
     export = data.assign(branch_code=code, branch_name=ctx.branch_names.get(code, code), period=period,
                          status=[scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])])
     return export[["branch_code", "branch_name", "period", "kpi", "label", "unit", "value", "company", "rank",
-                   "ranked", "target", "status", "expected", "expected_period"]]
+                   "ranked", "target", "status", "expected", "expected_period", "expected_evn",
+                   "expected_evn_period"]]
 
 
 def draw_ranks_downloads(code):
