@@ -136,7 +136,7 @@ def load_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_load(args: argparse.Namespace) -> int:
-    from dashboard import build, load, monthcheck
+    from dashboard import build, load
 
     try:
         result = load.load(args.source, args.data_dir, _progress, args.keep, user=args.user)
@@ -152,11 +152,6 @@ def run_load(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-        return 1
-    except monthcheck.CheckError as exc:
-        print("A check of the month refused the load; the published data is unchanged.", file=sys.stderr)
-        for check in exc.checks:
-            print(f"  {check.period} {check.branch_code or 'company'}: {check.message_en}", file=sys.stderr)
         return 1
     except build.ModelError as exc:
         what = "A data test failed" if isinstance(exc, build.DataTestError) else "A model failed"

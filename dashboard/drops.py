@@ -91,26 +91,47 @@ def split(source_dir: Path, out_dir: Path, fmt: str = "csv", first: dt.date | No
     return folders
 
 
+class History:
+    """The whole export as it stands after each drop, kept in memory: `add(drop)` applies a drop as a load does
+    (facts of its periods replaced, customers upserted, reference tables replaced), `write(out_dir)` writes the
+    export a full build reads."""
+
+    def __init__(self):
+        self.con = duckdb.connect()
+
+    def add(self, drop: Path) -> None:
+        con = self.con
+        for table in TABLES:
+            found = [p for p in (Path(drop) / f"{table}.csv", Path(drop) / f"{table}.parquet") if p.is_file()]
+            if not found:
+                continue
+            source = _source(drop, table)
+            exists = con.execute("select count(*) from information_schema.tables where table_name = $1",
+                                 [table]).fetchall()[0][0]
+            if not exists or table not in PERIOD_OF and table != "customers":
+                con.execute(f"create or replace table {ident(table)} as select * from {source}")
+            elif table == "customers":
+                con.execute(f"delete from customers where customer_id in (select customer_id from {source})")
+                con.execute(f"insert into customers by name select * from {source}")
+            else:
+                con.execute(f"delete from {ident(table)} where {PERIOD_OF[table]} in "
+                            f"(select distinct period from {_source(drop, 'bills')})")
+                con.execute(f"insert into {ident(table)} by name select * from {source}")
+
+    def write(self, out_dir: Path, fmt: str = "csv") -> Path:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for table in TABLES:
+            _write(self.con, f"select * from {ident(table)}", out_dir / table, fmt)
+        return out_dir
+
+
 def snapshot(drops: list[Path], out_dir: Path, fmt: str = "csv") -> Path:
-    """The whole export as it stands after loading `drops` in order (the first is a full export): facts
-    appended, customers upserted, reference tables from the first."""
-    con = duckdb.connect()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    first = drops[0]
-    for table in TABLES:
-        if table in PERIOD_OF:
-            sql = " union all ".join(f"select * from {_source(d, table)}" for d in drops)
-        elif table == "customers":
-            con.execute(f"create or replace table c as select *, 0 as _step from {_source(first, table)}")
-            for step, d in enumerate(drops[1:], start=1):
-                con.execute(f"insert into c select *, {step} from {_source(d, table)}")
-            sql = "select * exclude (_step) from c qualify row_number() over (partition by customer_id " \
-                  "order by _step desc) = 1"
-        else:
-            sql = f"select * from {_source(first, table)}"
-        _write(con, sql, out_dir / table, fmt)
-    return out_dir
+    """The whole export as it stands after loading `drops` in order (the first is a full export)."""
+    history = History()
+    for drop in drops:
+        history.add(drop)
+    return history.write(out_dir, fmt)
 
 
 SKIP = {"data_version", "provisional"}  # what a version says about itself, not data

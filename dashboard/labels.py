@@ -17,8 +17,6 @@ LABELS: dict[str, tuple[str, str]] = {
     # ---- checks of a loaded month (dashboard/monthcheck.py), stored with the provisional marks
     "check.no_bills": ("{branch} chưa có hóa đơn {period} (số liệu chưa về hoặc chưa đủ)",
                        "{branch} has no bills for {period} (its export is late or incomplete)"),
-    "check.no_bills_company": ("Không điện lực nào có hóa đơn {period}: đây không phải số liệu của một kỳ",
-                               "No branch has a bill for {period}: this is not a month's data"),
     "check.few_bills": ("{branch} chỉ có {bills} hóa đơn {period} cho {customers} khách hàng đang hoạt động",
                         "{branch} has only {bills} bills for {period} for {customers} active customers"),
     "check.kpi_jump": ("{branch} {period}: {value} so với {before} kỳ trước (thường chỉ thay đổi {usual} mỗi kỳ)",

@@ -1,14 +1,15 @@
 """Checks of a loaded month, before it is published (dashboard/load.py runs them on the new version).
 
 * `no_bills` (warning): a branch with active customers and no bills for the period: its export is late.
-  Error when no branch has a bill (the drop is not a month's data).
 * `few_bills` (warning): a branch with far fewer bills than active customers (under FEW_BILLS of them).
 * `kpi_jump` (warning): a share KPI of a branch that moves far beyond its own history in one period: by at
   least JUMP_MIN (absolute) and by more than JUMP_FACTOR times its usual monthly change (the median absolute
   change over the HISTORY periods before), e.g. a share that halves.
 
-Warnings publish the load and mark the branch's figures for that period provisional in the `provisional`
-table, which every page shows beside those figures until a later load of the period passes. The company's
+Errors that refuse a load are found before these run: the contract (dashboard/exports.py), a gap, payments
+or requests outside the drop's periods (dashboard/load.py) and the model data tests. Warnings publish the
+load and mark the branch's figures for that period provisional in the `provisional` table, which every page
+shows beside those figures until a later load of the period passes. The company's
 figures for a period are provisional when any branch's are (they are sums of the branches).
 Messages are written in both languages through dashboard/labels.py and stored with the mark.
 """
@@ -28,7 +29,7 @@ HISTORY = 24
 @dataclass(frozen=True)
 class Check:
     name: str  # no_bills | few_bills | kpi_jump
-    level: str  # error | warning
+    level: str  # warning (errors refuse the load before the month is checked)
     branch_code: str | None
     period: str  # YYYY-MM
     message_vi: str
@@ -37,14 +38,6 @@ class Check:
 
     def message(self, lang: str) -> str:
         return self.message_vi if lang == "vi" else self.message_en
-
-
-class CheckError(Exception):
-    """Checks that refuse a load."""
-
-    def __init__(self, checks: list[Check]):
-        self.checks = checks
-        super().__init__("\n".join(c.message_en for c in checks))
 
 
 def _both(key: str, **values) -> tuple[str, str]:
@@ -64,10 +57,6 @@ def run(con, periods: list[dt.date]) -> list[Check]:
         def when(lang, p=period):
             return formats.fmt_period(p, lang, "long")
 
-        if rows and all((r[3] or 0) == 0 for r in rows):
-            checks.append(Check("no_bills", "error", None, period.isoformat()[:7],
-                                *_both("check.no_bills_company", period=when)))
-            continue
         for code, name, customers, bills in rows:
             if not customers:
                 continue
