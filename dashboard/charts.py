@@ -624,7 +624,7 @@ def build(kind: str, *, lang: str, max_ticks: int | None = None, company_is_aver
 
 
 def projected(fig: go.Figure, *, font_size: int, height: int, narrow: bool = False) -> go.Figure:
-    """A branch_bars figure for a projector (presentation mode): larger type, each bar's value written beside it
+    """A branch_bars figure for a projector (presentation mode): larger type, each bar's value written on it
     instead of a value axis, the legend beside the title (below the bars when the chart is `narrow`, where the
     title needs the width), and a fixed height. Changes `fig` and returns it."""
     legend = (dict(yanchor="top", y=-0.01, xanchor="left", x=0) if narrow
@@ -632,7 +632,10 @@ def projected(fig: go.Figure, *, font_size: int, height: int, narrow: bool = Fal
     fig.update_layout(height=height, font_size=font_size, title_font_size=round(font_size * 1.25),
                       margin=dict(l=10, r=10, t=round(font_size * 2.8), b=6), bargap=0.22,
                       legend=dict(orientation="h", title_text="", **legend))
-    fig.update_traces(textposition="outside", textfont_size=font_size, selector=dict(type="bar"))
+    # the value inside the end of its bar where it fits (a target mark just past the bar's end then crosses no
+    # text), beside a bar too short to hold it
+    fig.update_traces(textposition="auto", insidetextanchor="end", textfont_size=font_size,
+                      insidetextfont=dict(color="white", size=font_size), selector=dict(type="bar"))
     bars = max((len(trace.y) for trace in fig.data if trace.type == "bar" and trace.y is not None), default=0)
     if bars:  # each target mark as tall as its bar's row, not taller (it would reach the next bar)
         row = (height - round(font_size * 2.8) - 6) / bars

@@ -194,7 +194,7 @@ def test_projected_bars_are_large_with_values_beside_them(one_period, narrow):
                       target={"PC08AA": 0.7, "PC08FF": 0.3}, label="branch_code")
     same = charts.projected(fig, font_size=16, height=330, narrow=narrow)
     assert same is fig and fig.layout.height == 330 and fig.layout.font.size == 16
-    assert fig.data[0].textposition == "outside" and fig.data[0].textfont.size == 16
+    assert fig.data[0].textposition == "auto" and fig.data[0].textfont.size == 16
     assert fig.data[0].text == ("40.00%", "55.00%", "58.00%", "62.00%")  # the values, written: no value axis
     assert fig.layout.xaxis.showticklabels is False
     assert fig.layout.xaxis.range[1] > 0.7  # past the longest bar and the highest target, room for the text
