@@ -289,6 +289,8 @@ def build(source_dir: Path, data_dir: Path | None = None, progress: Progress = q
     audit_dir = Path(data_dir) if data_dir else config.data_dir()
     try:
         result = _build(source_dir, data_dir, progress, keep, models_dir, stages, started)
+    except SettingError:
+        raise  # the build did not start: nothing is written, not even to the audit log
     except BaseException as exc:
         audit.write(audit_dir, kind="build", source=str(source_dir), ok=False,
                     seconds=time.perf_counter() - started,

@@ -39,6 +39,7 @@ COMPANY_COLOR = "#1a1a1a"
 TARGET_COLOR = "#B2182B"
 EVENT_COLOR = "#6b6b6b"
 PROJECTION_COLOR = "#5a5a5a"
+PROVISIONAL_COLOR = "#7B1FA2"
 STATUS_COLORS = {"on_target": "#2E7D32", "near": "#F9A825", "behind": "#C62828", None: "#4C78A8"}  # scorecard.STATUSES
 ONLINE_COLORS = ["#08519C", "#3182BD", "#6BAED6", "#2CA25F", "#66C2A4", "#99D8C9", "#9ECAE1"]
 OFFLINE_COLORS = ["#D94801", "#FD8D3C", "#FDAE6B", "#969696", "#BDBDBD"]
@@ -198,12 +199,15 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
           x: str = "period", color: str | None = "branch_code",
           annotations: pd.DataFrame | None = None, target: pd.DataFrame | None = None,
           company: pd.DataFrame | None = None, names: Mapping[Any, str] | None = None,
-          series_name: str | None = None, projection: pd.DataFrame | None = None) -> go.Figure:
+          series_name: str | None = None, projection: pd.DataFrame | None = None,
+          provisional: pd.DataFrame | None = None) -> go.Figure:
     """A KPI over periods: one line per `color` group (or one line, named series_name), the company
     (a DataFrame with x and y columns) as a thicker dark line, the target (period, target
     [, branch_code]) as a dashed step line, and events (period, text). `names` maps codes to legend
     names. Money (unit 'vnd') is plotted in đ, tr.đ or tỷ đồng with the unit in the axis title. `projection`
-    (period, value, low, high) is drawn after the data as a dashed line "at current trend" in a shaded band."""
+    (period, value, low, high) is drawn after the data as a dashed line "at current trend" in a shaded band.
+    `provisional` (branch_code, period; branch_code None for the company line) rings the points a load published
+    with a warning, in one legend entry "provisional"."""
     frames = [f for f in (df, company) if f is not None and len(f) and y in f.columns and x in f.columns]
     if not frames or all(f[y].isna().all() for f in frames):
         return empty_figure(lang, title)
@@ -230,6 +234,8 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
              marker=dict(size=7, color=COMPANY_COLOR))
 
     start, end = min(plotted).date(), max(plotted).date()
+    if provisional is not None and len(provisional):
+        ring_provisional(fig, provisional, df, company, x=x, y=y, color=color, unit=unit, lang=lang, scale=scale)
     if projection is not None and len(projection):
         ahead = projection.assign(period=_periods(projection["period"])).sort_values("period")
         plotted.extend(ahead["period"])
@@ -266,6 +272,29 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
     fig.update_yaxes(**_value_axis(unit, lang, scale_label))
     fig.update_layout(hovermode="x unified")
     return fig
+
+
+def ring_provisional(fig: go.Figure, points: pd.DataFrame, df: pd.DataFrame | None, company: pd.DataFrame | None,
+                     *, x: str, y: str, color: str | None, unit: str, lang: str, scale: float) -> None:
+    """Open rings on the plotted values of provisional points (those the chart does not show are skipped)."""
+    found = []
+    for code, period in zip(points["branch_code"], _periods(points["period"])):
+        if code is None or pd.isna(code):
+            frame = company
+        else:
+            frame = df[df[color] == code] if df is not None and color and color in df.columns else None
+        if frame is None or not len(frame):
+            continue
+        hit = frame[_periods(frame[x]) == period]
+        if len(hit) and pd.notna(hit[y].iloc[0]):
+            found.append((period, hit[y].iloc[0]))
+    if not found:
+        return
+    xs, ys = zip(*sorted(found))
+    fig.add_trace(go.Scatter(
+        x=list(xs), y=[float(v) / scale for v in ys], name=_text(t("chart.provisional", lang)), mode="markers",
+        marker=dict(symbol="circle-open", size=16, line=dict(width=3, color=PROVISIONAL_COLOR)),
+        customdata=_hover(unit, lang, list(ys)), hovertemplate=HOVER))
 
 
 # ---------------------------------------------------------------- branch comparison

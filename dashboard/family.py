@@ -5,6 +5,7 @@ Streamlit glue, like ui.py: the figures, ranks and states come from charts and s
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -65,7 +66,11 @@ def scope_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> tuple[lis
     found = scorecard.scope_cards(ctx.query, kpis, tg, period, ctx.periods[0], ctx.state.cmp, ctx.lang, code)
     if found is None:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
-    return found
+        return None
+    cards, reach = found
+    marks = ui.provisional_marks(ctx)
+    return [replace(c, provisional=scorecard.provisional_notes(marks, period, code, c.kpi, ctx.lang))
+            for c in cards], reach
 
 
 def pack_download(ctx: ui.Page, branch: str | None) -> None:
@@ -135,8 +140,19 @@ def kpi_trend(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
                     title=ctx.t("family.trend_title", kpi=ui.kpi_label(ctx, k)),
                     company=charts.company_line(company, col, k["unit"], len(ctx.branch_names)),
                     target=scorecard.trend_targets(tg, k["kpi"], ctx.state.branches), annotations=ui.events(ctx),
-                    names=ctx.branch_names)
+                    names=ctx.branch_names, provisional=provisional_points(ctx, k["kpi"]))
     ui.chart(ctx, fig, k["kpi"], key=f"{ctx.key}_trend")
+
+
+def provisional_points(ctx: ui.Page, kpi: str) -> pd.DataFrame | None:
+    """The trend's points that are provisional: (branch_code, period), branch_code None for the company line."""
+    marks = ui.provisional_marks(ctx)
+    marks = marks[marks["kpi"].isna() | (marks["kpi"] == kpi)]
+    if marks.empty:
+        return None
+    shown = marks[marks["branch_code"].isin(ctx.branches)][["branch_code", "period"]]
+    company = marks[["period"]].assign(branch_code=None)
+    return pd.concat([shown, company], ignore_index=True).drop_duplicates()
 
 
 def comparison_chart(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:

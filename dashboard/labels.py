@@ -14,6 +14,14 @@ DEFAULT_LANG = "vi"
 
 # key -> (vi, en). Placeholders are plain {names}; both languages use the same ones (a test checks).
 LABELS: dict[str, tuple[str, str]] = {
+    # ---- provisional figures (a load published them with a warning)
+    "provisional.badge": ("Tạm tính", "Provisional"),
+    "provisional.note": ("**Số liệu tạm tính.** Các số liệu sau được công bố kèm cảnh báo khi nạp dữ liệu và sẽ "
+                         "được xác nhận khi kỳ đó được nạp lại đầy đủ:",
+                         "**Provisional figures.** These were published with a warning when the data was loaded "
+                         "and stand until the period is loaded again in full:"),
+    "provisional.more": ("và {count} cảnh báo khác", "and {count} more"),
+    "chart.provisional": ("Tạm tính", "Provisional"),
     # ---- checks of a loaded month (dashboard/monthcheck.py), stored with the provisional marks
     "check.no_bills": ("{branch} chưa có hóa đơn {period} (số liệu chưa về hoặc chưa đủ)",
                        "{branch} has no bills for {period} (its export is late or incomplete)"),

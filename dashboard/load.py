@@ -260,6 +260,8 @@ def load(source_dir: Path, data_dir: Path | None = None, progress: Progress = qu
                 raise LoadError(f"nothing is published in {data_dir}: a load adds to a published warehouse; run "
                                 "`python -m dashboard build --source DIR` first")
             result = _load(source_dir, sources, files, plan_models, published, data_dir, settings, report, who)
+    except build.SettingError:
+        raise  # the load did not start: nothing is written, not even to the audit log
     except BaseException as exc:
         audit.write(data_dir, kind="load", user=who, source=str(source_dir), files=files, ok=False,
                     seconds=time.perf_counter() - started, error=_describe(exc))

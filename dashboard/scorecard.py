@@ -38,6 +38,7 @@ class Card:
     target: float | None
     status: str | None  # one of STATUSES; None without a target or a value
     spark: list[float] = field(default_factory=list)
+    provisional: tuple[str, ...] = ()  # why the figure is provisional (provisional_notes), empty when it is not
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,24 @@ class Miss:
     value: float
     target: float
     gap: float  # relative shortfall, > 0
+
+
+def provisional_notes(marks: pd.DataFrame | None, period, branch_code: str | None = None, kpi: str | None = None,
+                      lang: str = "vi") -> tuple[str, ...]:
+    """Why a figure is provisional: the messages of the marks (queries/provisional_marks.sql) on its period and
+    scope. A branch's figure is provisional when a mark names the branch and either no KPI (its bills are
+    missing or too few: all its figures) or this KPI; the company's (branch_code None) when any branch's is,
+    since company figures are the sums of the branches. `kpi` None asks about any figure of the scope."""
+    if marks is None or marks.empty:
+        return ()
+    period = pd.Timestamp(period)
+    chosen = marks[pd.to_datetime(marks["period"]) == period]
+    if branch_code is not None:
+        chosen = chosen[chosen["branch_code"] == branch_code]
+    if kpi is not None:
+        chosen = chosen[chosen["kpi"].isna() | (chosen["kpi"] == kpi)]
+    column = "message_vi" if lang == "vi" else "message_en"
+    return tuple(dict.fromkeys(chosen[column]))
 
 
 def month_shift(period: dt.date, months: int) -> dt.date:

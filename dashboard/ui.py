@@ -174,6 +174,7 @@ def page(key: str, title: bool = True) -> Page:
         if title:
             st.title(ctx.t(spec.label))
     show_notices(ctx, [*notices, *wrong])
+    provisional_note(ctx)
     if not auth.may_open(spec):
         st.error(ctx.t("auth.forbidden"))
         st.stop()
@@ -352,11 +353,44 @@ def guarded(ctx: Page, draw: Callable[[], Any], shared: bool | str = False) -> N
                  icon=":material/error:")
 
 
+def provisional_marks(ctx: Page) -> pd.DataFrame:
+    """The provisional marks of every branch over the view's periods (empty for a warehouse from before the
+    marks existed, which has no such table)."""
+    try:
+        return ctx.query("provisional_marks", branches=list(ctx.branch_names), **ctx.span())
+    except queries.QueryError:
+        return pd.DataFrame(columns=["branch_code", "branch_name", "period", "check_name", "kpi", "message_vi",
+                                     "message_en"])
+
+
+def provisional_note(ctx: Page) -> None:
+    """Above every page: the view's figures that a load published with a warning, until a later load clears them."""
+    marks = provisional_marks(ctx)
+    if not ctx.state.is_company:
+        marks = marks[marks["branch_code"].isin(ctx.state.branches)]
+    if marks.empty:
+        return
+    column = "message_vi" if ctx.lang == "vi" else "message_en"
+    lines = [f"{formats.fmt_period(p, ctx.lang)} · {m}" for p, m in zip(marks["period"], marks[column])]
+    more = len(lines) - PROVISIONAL_SHOWN
+    shown = lines[:PROVISIONAL_SHOWN] + ([ctx.t("provisional.more", count=formats.fmt_number(more, ctx.lang))]
+                                         if more > 0 else [])
+    st.warning(ctx.t("provisional.note") + "\n\n" + "\n".join(f"* {escape_markdown(x)}" for x in shown),
+               icon=":material/hourglass_top:")
+
+
+PROVISIONAL_SHOWN = 5
+
+
 def kpi_card(ctx: Page, card: scorecard.Card, help: str | None = None) -> None:
     """One KPI card, the same on every page: value, change against the link's comparison (no arrow and no
-    colour when it rounds to zero), a sparkline, and the state against the target inside the card."""
+    colour when it rounds to zero), a sparkline, the state against the target inside the card, and a
+    'provisional' badge when a load published the figure with a warning (why, in the help)."""
     delta = None if card.delta is None else formats.fmt_delta(card.delta, card.unit, ctx.lang)
     unchanged = formats.is_unchanged(delta)
+    if card.provisional:
+        why = "\n\n".join(f"**{ctx.t('provisional.badge')}:** {escape_markdown(m)}" for m in card.provisional)
+        help = f"{help}\n\n{why}" if help else why
     with st.container(border=True, height="stretch"):
         st.metric(card.label, formats.fmt_kpi(card.value, card.unit, ctx.lang), delta=delta,
                   delta_color="off" if unchanged else {"higher": "normal", "lower": "inverse"}.get(card.direction,
@@ -368,6 +402,8 @@ def kpi_card(ctx: Page, card: scorecard.Card, help: str | None = None) -> None:
             target = formats.fmt_kpi(card.target, card.unit, ctx.lang)
             st.badge(f"{ctx.t(f'status.{card.status}')} · {ctx.t('metric.target_value', target=target)}",
                      color=STATUS_BADGE[card.status])
+        if card.provisional:
+            st.badge(ctx.t("provisional.badge"), color="violet", icon=":material/hourglass_top:")
 
 
 def card_grid(ctx: Page, cards: list[scorecard.Card], descriptions: dict[str, str], per_row: int) -> None:
