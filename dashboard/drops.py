@@ -109,7 +109,9 @@ class History:
             exists = con.execute("select count(*) from information_schema.tables where table_name = $1",
                                  [table]).fetchall()[0][0]
             if not exists or table not in PERIOD_OF and table != "customers":
-                con.execute(f"create or replace table {ident(table)} as select * from {source}")
+                ids = [c.name for c in TABLES[table].columns if c.id]  # text, so codes and numbers both fit
+                replace = f" replace ({', '.join(f'{ident(c)}::varchar as {ident(c)}' for c in ids)})" if ids else ""
+                con.execute(f"create or replace table {ident(table)} as select *{replace} from {source}")
             elif table == "customers":
                 con.execute(f"delete from customers where customer_id in (select customer_id from {source})")
                 con.execute(f"insert into customers by name select * from {source}")

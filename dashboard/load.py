@@ -743,6 +743,7 @@ class Step:
                                 "union all (from load_new except all from load_old))").fetchall()
             self.changed[model.name] = {r[0] for r in moved if r[0] is not None}
         con.execute(f"delete from {self.main(model.name)} where {chosen}")
+        self._widen(model.name)
         con.execute(f"insert into {self.main(model.name)} by name from load_new")
         con.execute("drop table load_new")
         con.execute("drop table load_old")
@@ -780,8 +781,19 @@ class Step:
                 return
             con.execute(f"create or replace temp table load_new as {select}")
         con.execute(f"delete from {self.main(model.name)} where {chosen}")
+        self._widen(model.name)
         con.execute(f"insert into {self.main(model.name)} by name from load_new")
         con.execute("drop table load_new")
+
+    def _widen(self, table: str) -> None:
+        """A model column that now comes out as text (ids that became codes) becomes text in the table."""
+        new = dict(self.con.execute("select column_name, column_type from (describe load_new)").fetchall())
+        old = dict(self.con.execute("select column_name, data_type from information_schema.columns where "
+                                    "table_catalog = $1 and table_schema = 'main' and table_name = $2",
+                                    [self.db, table]).fetchall())
+        for column, kind in new.items():
+            if kind == "VARCHAR" and old.get(column) not in (None, "VARCHAR"):
+                self.con.execute(f"alter table {self.main(table)} alter {ident(column)} type varchar")
 
     # -------------------------------------------------------- test, record, publish
 

@@ -399,3 +399,41 @@ def test_a_hive_folder_with_rows_of_another_period_is_refused(sample_drops, tmp_
                     f"to '{folder / 'part-0.parquet'}' (format parquet)")
     with pytest.raises(ExportError, match="belong to another period than its folder period=2019-02"):
         load.load(hive, data)
+
+
+# ---------------------------------------------------------------- ids that are codes
+
+
+def test_a_drop_with_code_ids_loads_onto_integer_ids(sample_drops, tmp_path):
+    """Bills, payments and requests of a later month come with codes ('HD…'): the id columns become text in
+    the warehouse and every table equals a full build of the same exports."""
+    data = fresh(tmp_path, sample_drops, 2)
+    coded = copy_drop(sample_drops[3], tmp_path / "coded")
+    this_month = {b["bill_id"] for b in read_rows(coded / "bills.csv")}
+    for table, prefixes in (("bills", {"bill_id": "HD"}), ("payments", {"payment_id": "TT", "bill_id": "HD"}),
+                            ("service_requests", {"request_id": "YC"})):
+        rows = read_rows(coded / f"{table}.csv")
+        fields = list(read_rows(sample_drops[3] / f"{table}.csv")[0]) if not rows else list(rows[0])
+        for row in rows:
+            for column, prefix in prefixes.items():
+                if column != "bill_id" or table == "bills" or row["bill_id"] in this_month:
+                    row[column] = prefix + row[column]  # (a payment of an earlier month's bill keeps its id)
+        write_rows(coded / f"{table}.csv", rows, fields)
+    load.load(coded, data)
+    after = copy_drop(sample_drops[4], tmp_path / "after")  # integers again, paying some coded bills
+    payments = read_rows(after / "payments.csv")
+    for row in payments:
+        if row["bill_id"] in this_month:
+            row["bill_id"] = "HD" + row["bill_id"]
+    write_rows(after / "payments.csv", payments)
+    load.load(after, data)
+    history = drops.History()
+    for drop in [*sample_drops[:3], coded, after]:
+        history.add(drop)
+    full = build(history.write(tmp_path / "export"), tmp_path / "full")
+    assert drops.compare(warehouse.current(data).path, full.path) == []
+    con = warehouse.connect(warehouse.current(data).path)
+    types = dict(con.execute("select column_name, data_type from information_schema.columns "
+                             "where table_name = 'estimate_trueups'").fetchall())
+    con.close()
+    assert types["bill_id"] == types["closed_by_bill_id"] == "VARCHAR"
