@@ -43,7 +43,7 @@ PAGES: tuple[PageSpec, ...] = (
     _family("services", ":material/support_agent:", "online_request_share"),
     PageSpec("sql", "sql", "views/sql.py", "page.sql", ":material/terminal:", params=("sql", "q"),
              roles=("analyst", "admin")),
-    PageSpec("data", "data", "views/data.py", "page.data", ":material/database:"),
+    PageSpec("data", "data", "views/data.py", "page.data", ":material/database:", params=("old", "new")),
 )
 BY_KEY = {p.key: p for p in PAGES}
 PATHS = tuple(p.url_path for p in PAGES)

@@ -105,3 +105,13 @@ def test_no_module_imports_in_a_cycle():
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         pytest.fail(f"modules import each other in a cycle: {' -> '.join(exc.args[1])}")
+
+
+def test_the_pages_load_data_through_the_operations_page_only():
+    """A load writes a new published version: of the UI layer only the operations page (/data) may start one, and
+    it goes through dashboard.operations (which saves the upload and calls dashboard.load), never load.py itself."""
+    loaders = sorted(n for n, path in ALL.items() if is_ui(n) and touches(imports(path), "dashboard.operations"))
+    assert loaders == ["dashboard.views.data"], loaders
+    direct = sorted(n for n, path in ALL.items() if is_ui(n) and touches(imports(path), "dashboard.load"))
+    assert not direct, f"{direct} import dashboard.load: go through dashboard.operations"
+    assert not touches(imports(ALL["dashboard.operations"]), "dashboard.pack"), "operations does not draw reports"
