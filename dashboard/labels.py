@@ -487,7 +487,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ops.col.before": ("Trước", "Before"),
     "ops.col.after": ("Sau", "After"),
     "ops.col.change": ("Thay đổi tương đối", "Relative change"),
-    "ops.col.change_kind": ("Loại", "Kind"),
+    "ops.col.change_kind": ("Loại thay đổi", "Change"),
     "ops.audit": ("Nhật ký xây dựng và nạp dữ liệu", "Audit log of builds and loads"),
     "ops.audit_caption": ("Mới nhất trước; ghi thêm, không bao giờ sửa, trong {file}.",
                           "Newest first; append-only, in {file}."),

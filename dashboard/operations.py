@@ -69,7 +69,7 @@ def _value(raw):
     return raw
 
 
-def _timestamp(value) -> dt.datetime | None:
+def timestamp(value) -> dt.datetime | None:
     """UTC without tzinfo, from a warehouse timestamp or the audit log's ISO text."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -103,8 +103,8 @@ def history(data_dir: Path | None = None) -> pd.DataFrame:
     data_dir = Path(data_dir) if data_dir else config.data_dir()
     published = warehouse.current(data_dir)
     kept = warehouse.kept_versions(data_dir)
-    entries = audit.read(data_dir)
-    by_version = {e["version"]: e for e in entries if e.get("ok") and e.get("version")}
+    entries = audit.read(data_dir)  # newest first: the order of two attempts within one second
+    seq = {e["version"]: i for i, e in enumerate(entries) if e.get("ok") and e.get("version")}
     rows = []
     for version in kept:
         path = warehouse.version_path(version, data_dir)
@@ -112,18 +112,21 @@ def history(data_dir: Path | None = None) -> pd.DataFrame:
             info = version_info(path) if path else {}
         except duckdb.Error:
             info = {}  # a file being pruned or half-written: its audit entry still says what it was
-        entry = by_version.get(version, {})
-        rows.append(_history_row(version, info, entry, kept=True))
-    for entry in entries:
+        entry = entries[seq[version]] if version in seq else {}
+        rows.append({**_history_row(version, info, entry, kept=True), "_seq": seq.get(version, len(entries))})
+    for i, entry in enumerate(entries):
         if entry.get("ok") and entry.get("version") in kept:
             continue
-        rows.append(_history_row(entry.get("version"), {}, entry, kept=False))
-    df = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+        rows.append({**_history_row(entry.get("version"), {}, entry, kept=False), "_seq": i})
+    df = pd.DataFrame(rows, columns=[*HISTORY_COLUMNS, "_seq"])
     if df.empty:
-        return df
+        return df[HISTORY_COLUMNS]
     df["current"] = df["version"].eq(published.version if published else None)
-    df = df.sort_values("built_at", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
-    return df
+    df["_at"] = pd.to_datetime(df["built_at"])
+    df = df.sort_values(["_at", "_seq"], ascending=[False, True], na_position="last", kind="stable")
+    for col in ("version", "user", "based_on", "source_dir", "error", "seconds"):
+        df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df[HISTORY_COLUMNS].reset_index(drop=True)
 
 
 def _history_row(version: str | None, info: dict, entry: dict, kept: bool) -> dict:
@@ -135,7 +138,7 @@ def _history_row(version: str | None, info: dict, entry: dict, kept: bool) -> di
     ok = bool(entry.get("ok", True)) if entry else True
     return {
         "version": version,
-        "built_at": _timestamp(info.get("built_at")) or _timestamp(entry.get("at")),
+        "built_at": timestamp(info.get("built_at")) or timestamp(entry.get("at")),
         "kind": _value(info.get("kind")) or entry.get("kind") or "build",
         "user": _value(info.get("loaded_by")) or entry.get("user"),
         "ok": ok,
@@ -255,7 +258,7 @@ def usual_day(entries: Iterable[dict]) -> int | None:
     for entry in entries:
         if entry.get("kind") != "load" or not entry.get("ok"):
             continue
-        at = _timestamp(entry.get("at"))
+        at = timestamp(entry.get("at"))
         if at is None:
             continue
         for period in entry.get("periods") or []:
@@ -291,14 +294,15 @@ class Freshness:
 
 
 FRESHNESS_COLUMNS = ["branch_code", "branch_name", "source_table", "latest_period", "latest_rows",
-                     "company_latest", "missing", "due", "late", "days_late", "provisional"]
+                     "company_latest", "rows_before", "missing", "due", "late", "days_late", "provisional"]
 
 
 def freshness(path: Path, data_dir: Path | None = None, today: dt.date | None = None) -> Freshness:
     """Per branch and fact table: the latest period with rows and how many; `missing` when that is before the
-    company's latest period for the table; `late` when it is missing and today is past the usual day of the
-    month after the company's latest period (`days_late` past it); `provisional`: the branch's provisional
-    marks (period and check, e.g. '2020-08 no_bills'), newest first."""
+    company's latest period for the table although the branch had rows in each of the three periods before (a
+    small branch without a request in a month is not missing its export); `late` when it is missing and today is
+    past the usual day of the month after the company's latest period (`days_late` past it); `provisional`: the
+    branch's provisional marks ({period, check, kpi}), newest first."""
     data_dir = Path(data_dir) if data_dir else config.data_dir()
     today = today or dt.date.today()
     day = usual_day(audit.read(data_dir))
@@ -310,8 +314,9 @@ def freshness(path: Path, data_dir: Path | None = None, today: dt.date | None = 
         con.close()
     for col in ("latest_period", "company_latest"):
         table[col] = [None if pd.isna(v) else pd.Timestamp(v).date() for v in table[col]]
-    table["missing"] = [c is not None and (lp is None or lp < c)
-                        for lp, c in zip(table["latest_period"], table["company_latest"])]
+    table["missing"] = [c is not None and (lp is None or lp < c) and before > 0
+                        for lp, c, before in zip(table["latest_period"], table["company_latest"],
+                                                 table["rows_before"])]
     table["due"] = [due_date(c, day) if (c is not None and day is not None) else None
                     for c in table["company_latest"]]
     table["late"] = [bool(m and d is not None and today > d) for m, d in zip(table["missing"], table["due"])]
@@ -324,8 +329,9 @@ def freshness(path: Path, data_dir: Path | None = None, today: dt.date | None = 
                      due_date(next_period, day) if next_period and day is not None else None)
 
 
-def _marks(con) -> dict[str, list[str]]:
-    """branch_code -> its provisional marks as 'YYYY-MM check' (none for a warehouse without the table)."""
+def _marks(con) -> dict[str, list[dict]]:
+    """branch_code -> its provisional marks ({period 'YYYY-MM', check, kpi}), newest first (none for a warehouse
+    from before the marks, which has no such table)."""
     cursor = con.cursor()
     try:
         rows = cursor.execute("select branch_code, strftime(period, '%Y-%m'), check_name, kpi from provisional "
@@ -334,10 +340,15 @@ def _marks(con) -> dict[str, list[str]]:
         return {}
     finally:
         cursor.close()
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[dict]] = {}
     for code, period, check, kpi in rows:
-        out.setdefault(code, []).append(f"{period} {check}" + (f" ({kpi})" if kpi else ""))
+        out.setdefault(code, []).append({"period": period, "check": check, "kpi": kpi})
     return out
+
+
+def load_in_progress(data_dir: Path | None = None) -> dict | None:
+    """The load running now (pid, user, source, started, fraction, message), or None: others see it and wait."""
+    return load.status(data_dir)
 
 
 # ---------------------------------------------------------------- an uploaded drop

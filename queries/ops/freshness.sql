@@ -5,9 +5,10 @@
 -- description: for each branch, the latest period in which it has rows of each fact table and how many,
 --   beside the company's latest period for that table (the latest in which any branch has rows). Read from
 --   branch_month's counts: bills by the customer's branch, payments by the month paid, requests by the month
---   submitted. Used by the operations page (dashboard/operations.py, freshness); lateness is worked out there
---   from the audit log.
--- columns: branch_code, branch_name, source_table, latest_period, latest_rows, company_latest
+--   submitted. rows_before: the fewest rows the branch had in one of the three periods before the company's
+--   latest (0: a table it does not always have rows in, such as a small branch's requests). Used by the
+--   operations page (dashboard/operations.py, freshness); lateness is worked out there from the audit log.
+-- columns: branch_code, branch_name, source_table, latest_period, latest_rows, company_latest, rows_before
 with counts as (
     select branch_code, period, 'bills' as source_table, bills as row_count from branch_month
     union all
@@ -28,6 +29,14 @@ company as (
     group by source_table
 ),
 
+before as (
+    select c.branch_code, c.source_table, min(c.row_count) as rows_before
+    from counts as c
+    join company as co using (source_table)
+    where c.period < co.company_latest and c.period >= co.company_latest - interval 3 month
+    group by c.branch_code, c.source_table
+),
+
 final as (
     select
         b.branch_code,
@@ -35,12 +44,15 @@ final as (
         l.source_table,
         l.latest_period::date as latest_period,
         coalesce(c.row_count, 0) as latest_rows,
-        co.company_latest::date as company_latest
+        co.company_latest::date as company_latest,
+        coalesce(bf.rows_before, 0) as rows_before
     from branches as b
     join latest as l using (branch_code)
     join company as co using (source_table)
     left join counts as c
         on c.branch_code = l.branch_code and c.source_table = l.source_table and c.period = l.latest_period
+    left join before as bf
+        on bf.branch_code = l.branch_code and bf.source_table = l.source_table
 )
 
 select * from final
