@@ -59,7 +59,7 @@ def step(name: str, **args) -> dict:
                           capture_output=True, text=True, cwd=REPO)
     if proc.returncode:
         raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads([line for line in proc.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main() -> None:

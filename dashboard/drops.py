@@ -145,6 +145,7 @@ def compare(a: Path, b: Path) -> list[str]:
     provisional marks): row counts, columns, then rows; floating-point columns equal within TOLERANCE
     (relative), everything else exactly. An empty list: the same warehouse."""
     con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
     con.execute(f"attach {sql_str(a)} as a (read_only)")
     con.execute(f"attach {sql_str(b)} as b (read_only)")
     found = []

@@ -613,17 +613,18 @@ class Step:
             f"where o.customer_id is null or (o.branch_code, o.customer_type, {old_row}) "
             f"is distinct from (n.branch_code, n.customer_type, {new_row})"
         ).fetchall()
-        moved = []
-        last = self.last_period()
+        moved, starts = [], []
         for customer_id, is_new, branch_moved, first_date, connected, other in changed:
-            start = connected if (branch_moved or other) and not is_new else first_date
             if is_new:
-                start = first_date
-            if branch_moved and not is_new:
-                moved.append(customer_id)
-            if start is not None and last is not None:
-                self.changed.setdefault("customers", set()).update(
-                    _month_range(max(_month(start), self.first_period()), last))
+                starts.append(first_date)  # counted from its first date on
+            else:
+                starts.append(connected if branch_moved or other else first_date)
+                if branch_moved:
+                    moved.append(customer_id)
+        starts = [d for d in starts if d is not None]
+        last = self.last_period()
+        if starts and last is not None:  # each change moves its customer's counts from that month on
+            self.changed["customers"] = set(_month_range(max(_month(min(starts)), self.first_period()), last))
         if moved:
             con.executemany("insert or ignore into load_customers values (?)", [(c,) for c in moved])
 
