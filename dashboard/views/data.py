@@ -383,12 +383,12 @@ def draw_history():
         ctx.t("ops.col.kind"): [ctx.t(f"ops.kind.{k}") if k in ("build", "load") else k for k in df["kind"]],
         ctx.t("ops.col.user"): df["user"].fillna(""),
         ctx.t("ops.col.periods"): [", ".join(period_text(p) for p in ps) for ps in df["periods"]],
-        ctx.t("ops.col.rows"): [changes_text(c) for c in df["changes"]],
         ctx.t("ops.col.checks"): [checks_text(r) for _, r in df.iterrows()],
-        ctx.t("ops.col.files"): [files_text(f) for f in df["files"]],
         version_col: [f"{v} ({ctx.t('data.current')})" if c else v for v, c in zip(df["version"], df["current"])],
         ctx.t("data.shown"): [ctx.t("common.yes") if v == ctx.version else "" for v in df["version"]],
         ctx.t("data.open_version"): [version_link(v) if k else None for v, k in zip(df["version"], df["kept"])],
+        ctx.t("ops.col.rows"): [changes_text(c) for c in df["changes"]],
+        ctx.t("ops.col.files"): [files_text(f) for f in df["files"]],
     })
     warned_col = ctx.t("ops.col.checks")
     warned = [r == "warned" for r in (operations.checks_result(r) for _, r in df.iterrows())]
