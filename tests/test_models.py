@@ -48,8 +48,8 @@ def test_tables_read_come_from_duckdbs_parse(sql, expected):
 def test_the_repository_models_read_what_the_old_word_search_found():
     """The parse finds the same dependencies as before on today's models (nothing lost, nothing invented)."""
     by_name = {m.name: m for m in models.load()}
-    assert by_name["stg_counts"].depends == ("stg_bill_counts", "stg_branch_periods", "stg_customer_counts",
-                                             "stg_payment_counts", "stg_request_counts",
+    assert by_name["stg_counts"].depends == ("payment_counts", "stg_bill_counts", "stg_branch_periods",
+                                             "stg_customer_counts", "stg_request_counts",
                                              "stg_request_medians")
     assert by_name["branch_month"].depends == ("stg_measures",)
     assert by_name["stg_bill_counts"].reads == ("bills", "customers", "estimate_trueups")
@@ -137,6 +137,7 @@ BAD_MODEL_HEADERS = [
     ("sql in a column", head("m", "-- tests: not_null(a; drop table x)\n"), "column names"),
     ("column twice", head("m", "-- tests: unique(a, a)\n"), "names a column twice"),
     ("test twice", head("m", "-- tests: unique(a)\n-- tests: unique(a)\n"), "lists unique(a) twice"),
+    ("unknown incremental", head("m", "-- incremental: monthly\n"), "'monthly' is not full, period, customer_id"),
 ]
 
 

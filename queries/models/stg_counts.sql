@@ -32,7 +32,7 @@ with branch_counts as (
     join stg_customer_counts as cc using (branch_code, period)
     join stg_request_counts as r using (branch_code, period)
     left join stg_bill_counts as b using (branch_code, period)
-    left join stg_payment_counts as p using (branch_code, period)
+    left join payment_counts as p using (branch_code, period)
 ),
 company_counts as (
     select null::varchar as branch_code, period,

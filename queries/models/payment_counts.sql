@@ -1,4 +1,4 @@
--- model: stg_payment_counts
+-- model: payment_counts
 -- materialized: table
 -- grain: one row per branch and payment month
 -- unique_key: branch_code, period
