@@ -96,22 +96,8 @@ def run_build(args: argparse.Namespace) -> int:
 
     try:
         result = build.build(args.source, args.data_dir, _progress, args.keep)
-    except build.SettingError as exc:
-        print(f"The build did not start: {exc}\n  Nothing was written; fix the setting and run again.",
-              file=sys.stderr)
-        return 2
-    except build.ExportError as exc:
-        print(f"The exports in {args.source} were not loaded; the published data is unchanged. Fix these:",
-              file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    except build.ModelError as exc:
-        what = "A data test failed" if isinstance(exc, build.DataTestError) else "A model failed"
-        print(f"{what}; the published data is unchanged.", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+    except (build.SettingError, build.ExportError, build.ModelError) as exc:
+        return _refused(exc, "build", f"The exports in {args.source}")
     width = max(len(n) for n in result.row_counts)
     for name, rows in result.row_counts.items():
         print(f"{name:<{width}}  {rows:>12,}")
@@ -120,6 +106,26 @@ def run_build(args: argparse.Namespace) -> int:
     print(f"published       {result.path}")
     print(f"seconds         {result.seconds:.1f}")
     return 0
+
+
+def _refused(exc: Exception, command: str, what: str) -> int:
+    """Say why a build or load refused (every problem, one per line) and return its exit code: 2 for a
+    setting (nothing written), 1 otherwise (the published data unchanged)."""
+    from dashboard import build
+
+    if isinstance(exc, build.SettingError):
+        print(f"The {command} did not start: {exc}\n  Nothing was written; fix the setting and run again.",
+              file=sys.stderr)
+        return 2
+    if isinstance(exc, build.ExportError):
+        print(f"{what} were not loaded; the published data is unchanged. Fix these:" if command == "build" else
+              f"{what} was not loaded; the published data is unchanged. Fix these:", file=sys.stderr)
+    else:
+        kind = "A data test failed" if isinstance(exc, build.DataTestError) else "A model failed"
+        print(f"{kind}; the published data is unchanged.", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
 
 
 # ---------------------------------------------------------------- load
@@ -140,25 +146,11 @@ def run_load(args: argparse.Namespace) -> int:
 
     try:
         result = load.load(args.source, args.data_dir, _progress, args.keep, user=args.user)
-    except build.SettingError as exc:
-        print(f"The load did not start: {exc}\n  Nothing was written; fix the setting and run again.",
-              file=sys.stderr)
-        return 2
     except load.LoadError as exc:
         print(f"The drop in {args.source} was not loaded; the published data is unchanged: {exc}", file=sys.stderr)
         return 1
-    except build.ExportError as exc:
-        print(f"The drop in {args.source} was not loaded; the published data is unchanged. Fix these:",
-              file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    except build.ModelError as exc:
-        what = "A data test failed" if isinstance(exc, build.DataTestError) else "A model failed"
-        print(f"{what}; the published data is unchanged.", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
+    except (build.SettingError, build.ExportError, build.ModelError) as exc:
+        return _refused(exc, "load", f"The drop in {args.source}")
     for period in result.periods:
         said = "replaced (a correction)" if period in result.replaced else "added"
         print(f"period {period:%Y-%m}  {said}")

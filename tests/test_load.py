@@ -437,3 +437,24 @@ def test_a_drop_with_code_ids_loads_onto_integer_ids(sample_drops, tmp_path):
                              "where table_name = 'estimate_trueups'").fetchall())
     con.close()
     assert types["bill_id"] == types["closed_by_bill_id"] == "VARCHAR"
+
+
+def test_the_cli_lists_every_problem_of_a_bad_drop_and_exits_1(sample_drops, tmp_path):
+    data = fresh(tmp_path, sample_drops, 1)
+    drop = copy_drop(sample_drops[2], tmp_path / "drop")
+    expected = _drop_case("bad_method", drop)
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(drop), "--data-dir", str(data)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 1
+    assert "The drop in" in proc.stderr and "was not loaded; the published data is unchanged" in proc.stderr
+    assert expected in proc.stderr
+
+
+def test_a_bad_setting_stops_the_load_before_it_writes(sample_drops, tmp_path):
+    data = fresh(tmp_path, sample_drops, 1)
+    before = sorted(p.name for p in data.rglob("*"))
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[2]),
+                           "--data-dir", str(data)], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "DASHBOARD_BUILD_MEMORY": "lots"})
+    assert proc.returncode == 2 and "did not start" in proc.stderr
+    assert sorted(p.name for p in data.rglob("*")) == before

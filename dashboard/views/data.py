@@ -516,18 +516,10 @@ FAMILIES = registry.FAMILIES
 UNITS = formats.UNITS
 
 ui.guarded(ctx, lambda: ui.tile(ctx, "data_version_info", draw_version))
-st.subheader(ctx.t("ops.provisional"), divider="gray")
-ui.guarded(ctx, draw_provisional)
-st.subheader(ctx.t("ops.freshness"), divider="gray")
-ui.guarded(ctx, draw_freshness)
-st.subheader(ctx.t("ops.load"), divider="gray")
-ui.guarded(ctx, draw_load)
-st.subheader(ctx.t("ops.history"), divider="gray")
-ui.guarded(ctx, draw_history)
-st.subheader(ctx.t("ops.changes"), divider="gray")
-ui.guarded(ctx, draw_changes)
-st.subheader(ctx.t("ops.audit"), divider="gray")
-ui.guarded(ctx, draw_audit)
-st.subheader(ctx.t("data.kpi_catalogue"), divider="gray")
-ui.guarded(ctx, draw_catalogue)
+SECTIONS = (("ops.provisional", draw_provisional), ("ops.freshness", draw_freshness), ("ops.load", draw_load),
+            ("ops.history", draw_history), ("ops.changes", draw_changes), ("ops.audit", draw_audit),
+            ("data.kpi_catalogue", draw_catalogue))
+for heading, draw in SECTIONS:  # each fails in place, not the page
+    st.subheader(ctx.t(heading), divider="gray")
+    ui.guarded(ctx, draw)
 ui.footer(ctx)
