@@ -22,6 +22,17 @@ LABELS: dict[str, tuple[str, str]] = {
                          "and stand until the period is loaded again in full:"),
     "provisional.more": ("và {count} cảnh báo khác", "and {count} more"),
     "chart.provisional": ("Tạm tính", "Provisional"),
+    # ---- a monthly load's progress (dashboard/load.py)
+    "load.waiting": ("đang chờ lượt nạp của {user} (bắt đầu lúc {started}) xong", "waiting for the load by {user} started at {started}"),
+    "load.copying": ("sao chép phiên bản đang công bố {version}", "copying the published version {version}"),
+    "load.checking": ("kiểm tra {file}", "checking {file}"),
+    "load.references": ("đối chiếu mã và tham chiếu với dữ liệu đã công bố", "checking ids and references against the published data"),
+    "load.applying": ("đưa dữ liệu mới vào bản sao", "applying the drop"),
+    "load.model": ("tính lại {model}", "model {model}"),
+    "load.testing": ("kiểm thử các mô hình dữ liệu", "testing the models"),
+    "load.version": ("ghi thông tin phiên bản", "writing data_version"),
+    "load.publishing": ("công bố", "publishing"),
+    "load.done": ("xong", "done"),
     # ---- checks of a loaded month (dashboard/monthcheck.py), stored with the provisional marks
     "check.no_bills": ("{branch} chưa có hóa đơn {period} (số liệu chưa về hoặc chưa đủ)",
                        "{branch} has no bills for {period} (its export is late or incomplete)"),

@@ -53,7 +53,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import audit, build, config, exports, models, monthcheck, warehouse
+from dashboard import audit, build, config, exports, labels, models, monthcheck, warehouse
 from dashboard.contract import LOAD_ORDER, TABLES
 from dashboard.exports import ExportError, Problems, ident, sql_str
 from dashboard.models import DataTestError, Model, ModelError
@@ -185,7 +185,7 @@ def flatten_hive(con, table: str, folder: Path, out: Path, problems: Problems) -
 
 
 @contextmanager
-def exclusive(data_dir: Path, progress: Progress, who: str, source: str):
+def exclusive(data_dir: Path, progress: Progress, who: str, source: str, lang: str = "en"):
     """Hold the data directory's load lock; a second load waits, saying whose load it waits for."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(data_dir / LOCK_FILE, "a+") as fh:
@@ -193,8 +193,8 @@ def exclusive(data_dir: Path, progress: Progress, who: str, source: str):
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             running = status(data_dir) or {}
-            progress(0.0, f"waiting for the load by {running.get('user', '?')} started at "
-                          f"{running.get('started', '?')}")
+            progress(0.0, labels.t("load.waiting", lang, user=running.get("user", "?"),
+                                   started=running.get("started", "?")))
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             write_status(data_dir, {"pid": os.getpid(), "user": who, "source": source,
@@ -229,10 +229,10 @@ def now() -> dt.datetime:
 
 
 def load(source_dir: Path, data_dir: Path | None = None, progress: Progress = quiet, keep: int | None = None,
-         models_dir: Path | None = None, user: str | None = None) -> LoadResult:
+         models_dir: Path | None = None, user: str | None = None, lang: str = "en") -> LoadResult:
     """Load a monthly drop on top of the published warehouse and publish the result. Raises SettingError,
     ExportError (every problem in the drop), LoadError, ModelError or DataTestError; in every case nothing
-    published changes. Every attempt is written to the audit log."""
+    published changes. Every attempt is written to the audit log. Progress messages are in `lang`."""
     source_dir = Path(source_dir)
     data_dir = Path(data_dir) if data_dir else config.data_dir()
     who = user or audit.user()
@@ -254,12 +254,13 @@ def load(source_dir: Path, data_dir: Path | None = None, progress: Progress = qu
                 if running.get("pid") == os.getpid():
                     write_status(data_dir, {**running, "fraction": round(fraction, 3), "message": message})
 
-        with exclusive(data_dir, progress, who, str(source_dir)):
+        with exclusive(data_dir, progress, who, str(source_dir), lang):
             published = warehouse.current(data_dir)
             if published is None:
                 raise LoadError(f"nothing is published in {data_dir}: a load adds to a published warehouse; run "
                                 "`python -m dashboard build --source DIR` first")
-            result = _load(source_dir, sources, files, plan_models, published, data_dir, settings, report, who)
+            result = _load(source_dir, sources, files, plan_models, published, data_dir, settings, report, who,
+                           lang)
     except build.SettingError:
         raise  # the load did not start: nothing is written, not even to the audit log
     except BaseException as exc:
@@ -272,7 +273,7 @@ def load(source_dir: Path, data_dir: Path | None = None, progress: Progress = qu
                 periods=[p.isoformat()[:7] for p in result.periods],
                 replaced=[p.isoformat()[:7] for p in result.replaced], changes=result.changes,
                 checks=[asdict(c) for c in result.checks])
-    progress(1.0, "done")
+    progress(1.0, labels.t("load.done", lang))
     return result
 
 
@@ -299,7 +300,10 @@ def _checksum(path: Path) -> str:
 
 def _load(source_dir: Path, sources: dict[str, Path], files: list[dict], plan_models: list[Model],
           published: warehouse.Published, data_dir: Path, settings: build.BuildSettings, progress: Progress,
-          who: str) -> LoadResult:
+          who: str, lang: str) -> LoadResult:
+    def say(fraction: float, key: str, **values) -> None:
+        progress(fraction, labels.t(f"load.{key}", lang, **values))
+
     build.clean_stale(data_dir)
     version = build.new_version()
     final_path = warehouse.new_version_path(version, data_dir)
@@ -313,11 +317,11 @@ def _load(source_dir: Path, sources: dict[str, Path], files: list[dict], plan_mo
     con = None
     try:
         tick = time.perf_counter()
-        progress(0.02, f"copying the published version {published.version}")
+        say(0.02, "copying", version=published.version)
         shutil.copyfile(published.path, building)
         timings["copy"] = time.perf_counter() - tick
         con = duckdb.connect(str(building), config=duckdb_settings)
-        step = Step(con, con.execute("select current_database()").fetchall()[0][0], progress)
+        step = Step(con, con.execute("select current_database()").fetchall()[0][0], say)
 
         tick = time.perf_counter()
         step.read_drop(sources, spill)
@@ -334,21 +338,21 @@ def _load(source_dir: Path, sources: dict[str, Path], files: list[dict], plan_mo
         timings["transform"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        progress(0.85, "testing the models")
+        say(0.85, "testing")
         step.test(plan_models)
         checks = monthcheck.run(con, step.periods)
         monthcheck.mark_provisional(con, step.periods, checks)
         timings["checks"] = time.perf_counter() - tick
 
         tick = time.perf_counter()
-        progress(0.93, "writing data_version")
+        say(0.93, "version")
         changes = step.changes()
         latest = step.write_version(version, source_dir, files, changes, checks, who)
         con.execute("checkpoint")
         con.close()
         con = None
         os.replace(building, final_path)
-        progress(0.98, "publishing")
+        say(0.98, "publishing")
         warehouse.publish(final_path, data_dir, settings.keep)
         timings["publish"] = time.perf_counter() - tick
     except BaseException:
@@ -374,8 +378,8 @@ def _dates(values) -> str:
 class Step:
     """The load's state on one connection: the copy (catalog `db`) and the drop (catalog `incoming`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, db: str, progress: Progress):
-        self.con, self.db, self.progress = con, db, progress
+    def __init__(self, con: duckdb.DuckDBPyConnection, db: str, say: Callable[..., None]):
+        self.con, self.db, self.say = con, db, say
         self.loaded: dict[str, exports.Source] = {}
         self.periods: list[dt.date] = []
         self.replaced: list[dt.date] = []
@@ -400,7 +404,7 @@ class Step:
             order = [t for t in LOAD_ORDER if t in sources]
             for i, name in enumerate(order):
                 path = sources[name]
-                self.progress(0.05 + 0.25 * i / len(order), f"checking {path.name}")
+                self.say(0.05 + 0.25 * i / len(order), "checking", file=path.name)
                 if path.is_dir():
                     path = flatten_hive(con, name, path, spill / f"{name}.parquet", problems)
                     if path is None:
@@ -457,7 +461,7 @@ class Step:
 
     def check_keys_and_references(self) -> None:
         con, problems = self.con, Problems()
-        self.progress(0.32, "checking ids and references against the published data")
+        self.say(0.32, "references")
         # ids must not repeat ids already loaded outside the replaced periods
         for table in FACTS:
             if table not in self.loaded:
@@ -563,7 +567,7 @@ class Step:
 
     def apply(self) -> None:
         con = self.con
-        self.progress(0.4, "applying the drop")
+        self.say(0.4, "applying")
         self.counts_before = {t: con.execute(f"select count(*) from {self.main(t)}").fetchall()[0][0] for t in TABLES}
         self._customers_changed()
         self._open_estimate_customers()
@@ -683,7 +687,7 @@ class Step:
         self.by_name = {m.name: m for m in plan_models}
         self.period_tables = self._period_columns()
         for i, model in enumerate(plan_models):
-            self.progress(0.45 + 0.38 * i / len(plan_models), f"model {model.name}")
+            self.say(0.45 + 0.38 * i / len(plan_models), "model", model=model.name)
             inputs = set().union(*(self.changed.get(t, set()) for t in model.reads))
             tick = time.perf_counter()
             try:

@@ -401,12 +401,12 @@ PROBLEM_COLUMNS = ["file", "row", "column", "message", "hint"]
 
 
 def run_load(folder: Path, data_dir: Path | None = None, user: str | None = None,
-             progress: Callable[[float, str], None] = load.quiet) -> Outcome:
+             progress: Callable[[float, str], None] = load.quiet, lang: str = "en") -> Outcome:
     """Load a saved drop on top of the published warehouse (dashboard/load.py: the build's validation, the
     month's checks, publish). A refusal comes back as the build's messages, one row each, file names relative
     to the upload folder; nothing is published then."""
     try:
-        result = load.load(folder, data_dir, progress=progress, user=user)
+        result = load.load(folder, data_dir, progress=progress, user=user, lang=lang)
     except (exports.ExportError, models.ModelError) as exc:
         rows = [p.as_row() for p in exc.problems]
     except (load.LoadError, build.SettingError) as exc:

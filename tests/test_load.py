@@ -458,3 +458,15 @@ def test_a_bad_setting_stops_the_load_before_it_writes(sample_drops, tmp_path):
                           env={**os.environ, "DASHBOARD_BUILD_MEMORY": "lots"})
     assert proc.returncode == 2 and "did not start" in proc.stderr
     assert sorted(p.name for p in data.rglob("*")) == before
+
+
+@pytest.mark.parametrize("lang, expected", [("vi", ["kiểm tra bills.csv", "tính lại branch_month", "xong"]),
+                                            ("en", ["checking bills.csv", "model branch_month", "done"])])
+def test_progress_speaks_the_page_s_language(sample_drops, tmp_path, lang, expected):
+    data = fresh(tmp_path, sample_drops, 1)
+    said = []
+    load.load(sample_drops[2], data, progress=lambda f, m: said.append((f, m)), lang=lang)
+    messages = [m for _, m in said]
+    assert all(e in messages for e in expected), messages
+    fractions = [f for f, _ in said]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

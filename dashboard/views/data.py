@@ -273,7 +273,7 @@ def start_load(files: list[tuple[str, bytes]]) -> dict:
         def progress(fraction: float, message: str) -> None:
             bar.progress(min(max(fraction, 0.0), 1.0), text=f"{fraction:.0%} · {message}")
 
-        result = operations.run_load(folder, DATA_DIR, user=load_user(), progress=progress)
+        result = operations.run_load(folder, DATA_DIR, user=load_user(), progress=progress, lang=ctx.lang)
         status.update(label=ctx.t("ops.loaded" if result.ok else "ops.refused"),
                       state="complete" if result.ok else "error", expanded=False)
     outcome = {"ok": result.ok, "folder": folder.name, "problems": result.problems}
