@@ -89,13 +89,24 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", required=True, type=Path, help="folder with one export file per table")
     parser.add_argument("--data-dir", type=Path, help="data directory (default: $DASHBOARD_DATA_DIR or ./data)")
     parser.add_argument("--keep", type=int, help="versions to keep (default: $DASHBOARD_KEEP_VERSIONS)")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="where the models run (default duckdb); spark needs requirements-dev.txt and Java 17")
+    parser.add_argument("--master", help="Spark master URL with --engine spark (default local[2])")
 
 
 def run_build(args: argparse.Namespace) -> int:
     from dashboard import build
 
+    if args.master and args.engine != "spark":
+        print("--master needs --engine spark", file=sys.stderr)
+        return 2
     try:
-        result = build.build(args.source, args.data_dir, _progress, args.keep)
+        if args.engine == "spark":
+            from dashboard import spark_engine
+
+            result = spark_engine.build(args.source, args.data_dir, _progress, args.keep, master=args.master)
+        else:
+            result = build.build(args.source, args.data_dir, _progress, args.keep)
     except (build.SettingError, build.ExportError, build.ModelError) as exc:
         return _refused(exc, "build", f"The exports in {args.source}")
     width = max(len(n) for n in result.row_counts)

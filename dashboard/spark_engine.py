@@ -49,6 +49,7 @@ import atexit
 import os
 import shutil
 import threading
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -250,6 +251,9 @@ def session(master: str | None = None, driver_memory: str = "1g", shuffle_partit
     with _LOCK:
         if _SESSION is not None:
             return _SESSION
+        # pyspark 4.3 warns that pandas 3 is not fully supported; the engine never converts to pandas (no
+        # toPandas, no pandas UDFs): it runs SQL and writes Parquet, which pandas does not touch
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         try:
             from pyspark.sql import SparkSession
         except ImportError:
@@ -379,9 +383,11 @@ class SparkStages:
     """build.Stages for the Spark engine: validate also translates, transform runs on Spark."""
 
     def __init__(self, master: str | None = None, driver_memory: str = "1g", shuffle_partitions: int = 4,
-                 work_dir: Path | None = None):
+                 work_dir: Path | None = None, keep_files: bool = False):
         self.master, self.driver_memory, self.shuffle_partitions = master, driver_memory, shuffle_partitions
-        self.work_dir = work_dir
+        self.work_dir, self.keep_files = work_dir, keep_files  # keep_files: leave the Parquet (tests)
+        self.paths: dict[str, Path] = {}  # raw table -> its Parquet, after transform
+        self.written: dict[str, Path] = {}  # model -> its Parquet, after transform
         self.timings: dict[str, float] = {}
 
     def validate(self, source_dir, data_dir, keep, models_dir) -> build_mod.Plan:
@@ -415,8 +421,10 @@ class SparkStages:
             work.progress(0.89, "reading Spark's marts into the warehouse")
             assemble(work.con, work.plan.models, written)
             self.timings.update(export=t1 - t0, start=t2 - t1, models=t3 - t2, assemble=time.perf_counter() - t3)
+            self.paths, self.written = paths, written
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if not self.keep_files:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def stages(self) -> build_mod.Stages:
         return build_mod.Stages(validate=self.validate, transform=self.transform)
