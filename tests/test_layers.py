@@ -20,7 +20,8 @@ CORE = {"dashboard.registry", "dashboard.links", "dashboard.labels", "dashboard.
 # data, runs ad-hoc SQL, serves or parses a command line.
 REPORT = {"dashboard.scorecard", "dashboard.charts", "dashboard.forecast", "dashboard.pack"}
 NOT_FROM_REPORT = ("dashboard.build", "dashboard.load", "dashboard.generate", "dashboard.firststart",
-                   "dashboard.sandbox", "dashboard.sqlworker", "dashboard.serve", "dashboard.cli")
+                   "dashboard.sandbox", "dashboard.sqlworker", "dashboard.serve", "dashboard.cli",
+                   "dashboard.spark_engine")
 
 
 def module_name(path: Path) -> str:
@@ -115,3 +116,14 @@ def test_the_pages_load_data_through_the_operations_page_only():
     direct = sorted(n for n, path in ALL.items() if is_ui(n) and touches(imports(path), "dashboard.load"))
     assert not direct, f"{direct} import dashboard.load: go through dashboard.operations"
     assert not touches(imports(ALL["dashboard.operations"]), "dashboard.pack"), "operations does not draw reports"
+
+
+def test_only_the_spark_engine_imports_pyspark_and_only_the_command_line_starts_it():
+    """PySpark and sqlglot are optional (requirements-dev.txt): the app and the DuckDB build never import them, and
+    the engine is reached only by `build --engine spark` (dashboard/cli.py, inside the command)."""
+    users = sorted(n for n, path in ALL.items() if touches(imports(path), "pyspark") or touches(imports(path), "sqlglot"))
+    assert users == ["dashboard.spark_engine"], users
+    starters = sorted(n for n, path in ALL.items() if touches(imports(path), "dashboard.spark_engine"))
+    assert starters == ["dashboard.cli"], starters
+    top = ast.parse(ALL["dashboard.cli"].read_text(encoding="utf-8")).body
+    assert not [n for n in top if isinstance(n, ast.ImportFrom) and any(a.name == "spark_engine" for a in n.names)]
