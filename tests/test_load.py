@@ -136,11 +136,11 @@ def test_a_loaded_period_is_replaced_as_a_whole(sample_drops, tmp_path):
 def test_the_cli_says_a_period_was_replaced(sample_drops, tmp_path):
     data = fresh(tmp_path, sample_drops, 3)
     proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[3]),
-                           "--data-dir", str(data)], capture_output=True, text=True, cwd=REPO)
+                           "--data-dir", str(data)], capture_output=True, encoding="utf-8", cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert f"period {sample_drops[3].name}  replaced (a correction)" in proc.stdout
     proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[4]),
-                           "--data-dir", str(data)], capture_output=True, text=True, cwd=REPO)
+                           "--data-dir", str(data)], capture_output=True, encoding="utf-8", cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert f"period {sample_drops[4].name}  added" in proc.stdout
     assert "version" in proc.stdout and "[100%] done" in proc.stderr
@@ -148,13 +148,13 @@ def test_the_cli_says_a_period_was_replaced(sample_drops, tmp_path):
 
 def test_a_gap_is_refused_naming_the_missing_period(sample_drops, tmp_path):
     data = fresh(tmp_path, sample_drops, 1)
-    before = (data / "CURRENT").read_text()
+    before = (data / "CURRENT").read_text(encoding="utf-8")
     with pytest.raises(load.LoadError) as info:
         load.load(sample_drops[3], data)
     assert f"{sample_drops[2].name[5:]}/{sample_drops[2].name[:4]} is missing" in str(info.value)
-    assert (data / "CURRENT").read_text() == before
+    assert (data / "CURRENT").read_text(encoding="utf-8") == before
     proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[3]),
-                           "--data-dir", str(data)], capture_output=True, text=True, cwd=REPO)
+                           "--data-dir", str(data)], capture_output=True, encoding="utf-8", cwd=REPO)
     assert proc.returncode == 1 and "is missing" in proc.stderr and "unchanged" in proc.stderr
     failed = audit.read(data, limit=1)[0]
     assert failed["kind"] == "load" and failed["ok"] is False and "is missing" in failed["error"]
@@ -216,11 +216,11 @@ def test_a_bad_drop_is_refused_with_the_build_s_message(case, sample_drops, tmp_
     data = fresh(tmp_path, sample_drops, 1)
     drop = copy_drop(sample_drops[2], tmp_path / "drop")
     expected = _drop_case(case, drop)
-    before = (data / "CURRENT").read_text()
+    before = (data / "CURRENT").read_text(encoding="utf-8")
     with pytest.raises(ExportError) as info:
         load.load(drop, data)
     assert expected in str(info.value)
-    assert (data / "CURRENT").read_text() == before
+    assert (data / "CURRENT").read_text(encoding="utf-8") == before
     assert not list((data / "warehouse").glob("*.building-*"))
 
 
@@ -293,18 +293,18 @@ def test_a_full_build_marks_nothing_provisional(sample_data_dir):
 
 def test_a_killed_load_changes_nothing(sample_drops, tmp_path):
     data = fresh(tmp_path, sample_drops, 2)
-    before = (data / "CURRENT").read_text()
+    before = (data / "CURRENT").read_text(encoding="utf-8")
     published = digest(warehouse.current(data).path)
     proc = subprocess.Popen([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[3]),
                              "--data-dir", str(data)], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, encoding="utf-8")
     for line in proc.stderr:  # kill it hard while it recomputes
         if "model " in line:
             break
     assert list((data / "warehouse").glob("*.building-*")), "the load writes its own copy"
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
-    assert (data / "CURRENT").read_text() == before
+    assert (data / "CURRENT").read_text(encoding="utf-8") == before
     assert digest(warehouse.current(data).path) == published
     result = load.load(sample_drops[3], data)  # the next load cleans up and publishes
     assert warehouse.current(data).version == result.version
@@ -351,7 +351,7 @@ def test_the_audit_log_keeps_every_build_and_load(sample_drops, tmp_path):
     files = {f["table"]: f for f in ok["files"]}
     assert files["bills"]["sha256"] == digest(sample_drops[2] / "bills.csv")
     assert ok["changes"]["bills"]["added"] > 0 and ok["periods"] == [sample_drops[2].name]
-    lines = (data / audit.FILE).read_text().splitlines()
+    lines = (data / audit.FILE).read_text(encoding="utf-8").splitlines()
     assert all(json.loads(line) for line in lines) and len(lines) == 3
     con = warehouse.connect(warehouse.current(data).path)
     version = con.execute("select kind, loaded_by, based_on, changes->>'$.bills.added' from data_version").fetchall()
@@ -444,7 +444,7 @@ def test_the_cli_lists_every_problem_of_a_bad_drop_and_exits_1(sample_drops, tmp
     drop = copy_drop(sample_drops[2], tmp_path / "drop")
     expected = _drop_case("bad_method", drop)
     proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(drop), "--data-dir", str(data)],
-                          capture_output=True, text=True, cwd=REPO)
+                          capture_output=True, encoding="utf-8", cwd=REPO)
     assert proc.returncode == 1
     assert "The drop in" in proc.stderr and "was not loaded; the published data is unchanged" in proc.stderr
     assert expected in proc.stderr
@@ -454,7 +454,7 @@ def test_a_bad_setting_stops_the_load_before_it_writes(sample_drops, tmp_path):
     data = fresh(tmp_path, sample_drops, 1)
     before = sorted(p.name for p in data.rglob("*"))
     proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[2]),
-                           "--data-dir", str(data)], capture_output=True, text=True, cwd=REPO,
+                           "--data-dir", str(data)], capture_output=True, encoding="utf-8", cwd=REPO,
                           env={**os.environ, "DASHBOARD_BUILD_MEMORY": "lots"})
     assert proc.returncode == 2 and "did not start" in proc.stderr
     assert sorted(p.name for p in data.rglob("*")) == before
