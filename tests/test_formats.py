@@ -303,6 +303,7 @@ def test_unknown_language_raises(call):
 
 def test_no_system_locale_dependence(monkeypatch):
     import locale
+    before = locale.setlocale(locale.LC_ALL)  # restored after: "C" would leave the rest of the suite in ASCII
     for name in ("de_DE.UTF-8", "fr_FR.UTF-8", "vi_VN.UTF-8", "C.UTF-8"):
         try:
             locale.setlocale(locale.LC_ALL, name)
@@ -313,4 +314,4 @@ def test_no_system_locale_dependence(monkeypatch):
         assert fmt_number(1234567.5, "en", 1) == "1,234,567.5"
         assert fmt_number(1234567.5, "vi", 1) == "1.234.567,5"
     finally:
-        locale.setlocale(locale.LC_ALL, "C")
+        locale.setlocale(locale.LC_ALL, before)
