@@ -23,6 +23,9 @@ class Column:
     # An id (of a bill, payment or request): BIGINT when every value in a source is a canonical whole number,
     # else VARCHAR kept as written (codes such as HD000123). Decided per source by exports.id_type.
     id: bool = False
+    # A column an export may leave out, filled with this value (branches.company_code: single-company exports
+    # from before the corporation level stay valid, every branch in DEFAULT_COMPANY)
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class Table:
     key: str | None = None
     references: tuple[Reference, ...] = field(default_factory=tuple)
     reference_data: bool = False  # small hand-kept table shipped in sample_data/
+    # an export may leave the file out: the build then reads sample_data/reference/<name>.csv (companies: a
+    # single-company export names no companies, and the built-in table names every EVNCPC company)
+    optional: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -53,14 +59,35 @@ C = Column
 CUSTOMER_TYPES = ("household", "business", "industry", "public", "other")
 READ_METHODS = ("remote", "manual", "estimated")
 REQUEST_STATUSES = ("completed", "in_progress", "postponed", "cancelled")
+# The company of a branch when its export names none: PC Phú Yên, the company this dashboard began with
+DEFAULT_COMPANY = "PC08"
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in [
         Table(
+            "companies",
+            (
+                C("company_code", "VARCHAR"),
+                C("company_name_vi", "VARCHAR"),
+                C("company_name_en", "VARCHAR"),
+                C("province", "VARCHAR"),
+                C("notes", "VARCHAR", nullable=True),
+            ),
+            key="company_code",
+            reference_data=True,
+            optional=True,
+        ),
+        Table(
             "branches",
-            (C("branch_code", "VARCHAR"), C("branch_name", "VARCHAR"), C("district", "VARCHAR")),
+            (
+                C("branch_code", "VARCHAR"),
+                C("branch_name", "VARCHAR"),
+                C("district", "VARCHAR"),
+                C("company_code", "VARCHAR", default=DEFAULT_COMPANY),
+            ),
             key="branch_code",
+            references=(Reference("company_code", "companies", "company_code"),),
             reference_data=True,
         ),
         Table(
@@ -172,4 +199,4 @@ TABLES: dict[str, Table] = {
 }
 
 # Load order: a table's references are loaded before it.
-LOAD_ORDER = ["branches", "channels", "customers", "bills", "payments", "service_requests", "targets", "annotations"]
+LOAD_ORDER = ["companies", "branches", "channels", "customers", "bills", "payments", "service_requests", "targets", "annotations"]

@@ -35,6 +35,10 @@ def _source(source_dir: Path, table: str, loaded: dict | None = None) -> str:
     raise FileNotFoundError(f"{table}.csv or {table}.parquet in {source_dir}")
 
 
+def _present(source_dir: Path, table: str) -> bool:
+    return any((Path(source_dir) / f"{table}.{ext}").is_file() for ext in ("parquet", "csv"))
+
+
 def _customers_at(end: dt.date) -> str:
     """SQL of the customers table as it stood at the end of a period (over a table named all_customers)."""
     cols = [c.name for c in TABLES["customers"].columns]
@@ -59,7 +63,8 @@ def split(source_dir: Path, out_dir: Path, fmt: str = "csv", first: dt.date | No
     drop per later period; returns their folders in load order."""
     con = duckdb.connect()
     loaded = {}
-    for table in TABLES:  # read each file once
+    tables = [t for t in TABLES if not (TABLES[t].optional and not _present(source_dir, t))]
+    for table in tables:  # read each file once (an optional table the export leaves out stays out)
         con.execute(f"create table {ident('all_' + table)} as select * from {_source(source_dir, table, loaded)}")
         loaded[table] = ident("all_" + table)
     every = periods(source_dir)
@@ -70,7 +75,7 @@ def split(source_dir: Path, out_dir: Path, fmt: str = "csv", first: dt.date | No
         folder = Path(out_dir) / f"{period:%Y-%m}"
         folder.mkdir(parents=True, exist_ok=True)
         if i == 0:
-            for table in TABLES:
+            for table in tables:
                 if table in PERIOD_OF:
                     sql = (f"select * from {_source(source_dir, table, loaded)} "
                            f"where {PERIOD_OF[table]} <= date '{period}'")
@@ -123,8 +128,10 @@ class History:
     def write(self, out_dir: Path, fmt: str = "csv") -> Path:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
+        held = {r[0] for r in self.con.execute("select table_name from information_schema.tables").fetchall()}
         for table in TABLES:
-            _write(self.con, f"select * from {ident(table)}", out_dir / table, fmt)
+            if table in held or not TABLES[table].optional:  # an optional table never loaded stays out
+                _write(self.con, f"select * from {ident(table)}", out_dir / table, fmt)
         return out_dir
 
 

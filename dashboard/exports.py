@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from dashboard import config
 from dashboard.contract import TABLES, Column, Table
 from dashboard.problems import Problem
 
@@ -72,15 +73,22 @@ def find_sources(source_dir: Path, problems: Problems) -> dict[str, Path]:
         problems.add(str(source_dir), "is not a folder (expected a folder with one file per table)")
         return {}
     found: dict[str, Path] = {}
-    for name in TABLES:
+    for name, table in TABLES.items():
         candidates = [p for p in (source_dir / f"{name}.csv", source_dir / f"{name}.parquet") if p.is_file()]
-        if not candidates:
+        if not candidates and table.optional:  # e.g. companies: a single-company export names none
+            found[name] = default_source(name)
+        elif not candidates:
             problems.add(f"{name}.csv", f"missing file: expected {name}.csv or {name}.parquet in {source_dir}")
         elif len(candidates) > 1:
             problems.add(f"{name}.*", f"both {name}.csv and {name}.parquet are present: keep one")
         else:
             found[name] = candidates[0]
     return found
+
+
+def default_source(name: str) -> Path:
+    """The built-in file of an optional table (contract Table.optional) an export leaves out."""
+    return config.SAMPLE_DIR / "reference" / f"{name}.csv"
 
 
 # ---------------------------------------------------------------- CSV dialect
@@ -274,7 +282,8 @@ def open_source(con: duckdb.DuckDBPyConnection, table: Table, path: Path, proble
         problems.add(name, "has the same column name twice in its header")
         return None
     unknown = [c for c in src_cols if c not in table.column_names and c != "file_row_number"]
-    missing = [c for c in table.column_names if c not in src_cols]
+    missing = [c.name for c in table.columns if c.name not in src_cols and c.default is None]
+    defaulted = {c.name for c in table.columns if c.name not in src_cols and c.default is not None}
     ok = True
     if unknown:
         personal = [c for c in unknown if src_cols[c] == "VARCHAR" and looks_personal(con, relation, c)]
@@ -304,7 +313,9 @@ def open_source(con: duckdb.DuckDBPyConnection, table: Table, path: Path, proble
             return None
     exprs = {}
     for col in table.columns:
-        if col.id and types[col.name] == "VARCHAR":
+        if col.name in defaulted:  # left out of the export: the contract's default (branches.company_code)
+            expr = f"cast({sql_str(col.default)} as {col.type})"
+        elif col.id and types[col.name] == "VARCHAR":
             expr = f"nullif(trim({ident(col.name)}), '')"  # a code, as written; blank is empty (refused)
         else:
             expr = parse_expr(col, src_cols[col.name], vietnamese)
@@ -348,7 +359,8 @@ def load(con: duckdb.DuckDBPyConnection, src: Source, problems: Problems, allow_
         return False
     # a code id cannot fail to parse: it is kept as written
     parsed_cols = [c for c in src.table.columns
-                   if src.exprs[c.name] != ident(c.name) and not (c.id and src.types[c.name] == "VARCHAR")]
+                   if src.exprs[c.name] != ident(c.name) and not (c.id and src.types[c.name] == "VARCHAR")
+                   and c.name in src.src_types]
     bad = False
     if parsed_cols:
         checks = ", ".join(

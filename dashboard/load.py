@@ -63,7 +63,7 @@ __all__ = ["load", "LoadError", "LoadResult", "find_drop", "FACTS", "PERIOD_OF"]
 Progress = Callable[[float, str], None]
 
 FACTS = ("bills", "payments", "service_requests")  # loaded by whole periods
-REFERENCE = ("branches", "channels", "targets", "annotations")  # replaced when present
+REFERENCE = ("companies", "branches", "channels", "targets", "annotations")  # replaced when present
 # The period a fact row belongs to: a drop replaces whole periods of each table by this expression.
 PERIOD_OF = {
     "bills": "period",

@@ -67,10 +67,12 @@ def trueup_case() -> dict[str, list[dict]]:
 
 def write_exports(folder: Path, tables: dict[str, list[dict]], delim: str = ",",
                   drop: dict[str, list[str]] | None = None) -> Path:
-    """Write each table with the contract's columns (less `drop`), plus any extra key found in its rows."""
+    """Write each table with the contract's columns (less `drop`), plus any extra key found in its rows. A column
+    an export may leave out (branches.company_code) is left out when no row has it, as older exports do."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in tables.items():
-        columns = [c for c in TABLES[name].column_names if c not in (drop or {}).get(name, [])]
+        columns = [c.name for c in TABLES[name].columns if c.name not in (drop or {}).get(name, [])
+                   and (c.default is None or any(c.name in r for r in rows))]
         columns += [k for k in dict.fromkeys(k for r in rows for k in r) if k not in TABLES[name].column_names]
         with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns, delimiter=delim)

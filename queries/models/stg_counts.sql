@@ -1,13 +1,15 @@
 -- model: stg_counts
 -- materialized: staging
--- grain: one row per scope (each branch, and the company with branch_code null) and period
--- unique_key: branch_code, period
+-- grain: one row per scope and period: each branch; each company (branch_code null); the corporation
+--   (company_code and branch_code null)
+-- unique_key: company_code, branch_code, period
 -- incremental: period
--- description: every count behind the KPIs. Company rows sum the branch counts; only the median days to
---   complete is taken afresh over all the company's requests (stg_request_medians): medians do not add up.
+-- description: every count behind the KPIs. A company's rows sum its branches' counts and the corporation's
+--   sum every branch's, in one GROUPING SETS; only the median days to complete is taken afresh over all the
+--   scope's requests (stg_request_medians): medians do not add up.
 -- tests: not_null(period)
 with branch_counts as (
-    select bp.branch_code, bp.period,
+    select bp.company_code, bp.branch_code, bp.period,
         cc.customers, cc.phone_customers, cc.email_customers, cc.app_customers, cc.zalo_customers,
         cc.remote_capable_customers,
         coalesce(b.bills, 0) as bills,
@@ -34,8 +36,8 @@ with branch_counts as (
     left join stg_bill_counts as b using (branch_code, period)
     left join payment_counts as p using (branch_code, period)
 ),
-company_counts as (
-    select null::varchar as branch_code, period,
+scope_counts as (
+    select company_code, null::varchar as branch_code, period,
         sum(customers) as customers, sum(phone_customers) as phone_customers,
         sum(email_customers) as email_customers, sum(app_customers) as app_customers,
         sum(zalo_customers) as zalo_customers, sum(remote_capable_customers) as remote_capable_customers,
@@ -48,15 +50,16 @@ company_counts as (
         sum(paying_customers) as paying_customers, sum(online_paying_customers) as online_paying_customers,
         sum(requests) as requests, sum(online_requests) as online_requests,
         sum(completed_requests) as completed_requests,
-        any_value(m.median_days_to_complete) as median_days_to_complete,
         sum(open_requests) as open_requests, sum(postponed_requests) as postponed_requests
     from branch_counts
-    left join stg_request_medians as m using (period)
-    group by period
+    group by grouping sets ((company_code, period), (period))
 ),
 final as (
     select * from branch_counts
     union all by name
-    select * from company_counts
+    select s.*, m.median_days_to_complete
+    from scope_counts as s
+    left join stg_request_medians as m
+      on m.period = s.period and m.company_code is not distinct from s.company_code
 )
 select * from final

@@ -1,16 +1,18 @@
 -- model: stg_measures
 -- materialized: staging
--- grain: one row per scope (branch, or company with branch_code null) and period
--- unique_key: branch_code, period
+-- grain: one row per scope (branch; company with branch_code null; corporation with company_code null too)
+--   and period
+-- unique_key: company_code, branch_code, period
 -- incremental: period
 -- description: the one place where every KPI ratio is defined: numerator over denominator, NULL when the
---   denominator is 0. branch_month and company_month both read it, so their ratios cannot drift apart.
+--   denominator is 0. branch_month, company_month and corporation_month all read it, so their ratios cannot
+--   drift apart.
 with counts as (
     select * from stg_counts
 ),
 final as (
     select
-        branch_code, period,
+        company_code, branch_code, period,
         cast(customers as bigint) as customers,
         cast(phone_customers as bigint) as phone_customers,
         phone_customers / nullif(customers, 0) as phone_coverage,

@@ -1,16 +1,20 @@
 -- model: stg_counts
 -- materialized: staging
--- grain: one row per scope (each branch, and the company with branch_code null) and period
--- unique_key: branch_code, period
+-- grain: one row per scope and period: each branch; each company (branch_code null); the corporation
+--   (company_code and branch_code null)
+-- unique_key: company_code, branch_code, period
 -- incremental: period
--- description: every count behind the KPIs. Company rows sum the branch counts; only the median days to
---   complete is taken afresh over all the company's requests (stg_request_medians): medians do not add up.
+-- description: every count behind the KPIs. A company's rows sum its branches' counts and the corporation's
+--   sum every branch's, in one GROUPING SETS; only the median days to complete is taken afresh over all the
+--   scope's requests (stg_request_medians): medians do not add up.
 -- tests: not_null(period)
 
 -- Spark: DuckDB's `union all by name` has no Spark SQL equal; both branches list the same columns in the same
--- order, so a plain UNION ALL is the same. Keep the two column lists in step with ../stg_counts.sql.
+-- order, so a plain UNION ALL is the same, and `is not distinct from` is Spark's `<=>`. Keep the column lists
+-- in step with ../stg_counts.sql.
 WITH branch_counts AS (
   SELECT
+    bp.company_code,
     bp.branch_code,
     bp.period,
     cc.customers,
@@ -50,8 +54,9 @@ WITH branch_counts AS (
     USING (branch_code, period)
   LEFT JOIN payment_counts AS p
     USING (branch_code, period)
-), company_counts AS (
+), scope_counts AS (
   SELECT
+    company_code,
     CAST(NULL AS STRING) AS branch_code,
     period,
     SUM(customers) AS customers,
@@ -79,22 +84,50 @@ WITH branch_counts AS (
     SUM(requests) AS requests,
     SUM(online_requests) AS online_requests,
     SUM(completed_requests) AS completed_requests,
-    ANY_VALUE(m.median_days_to_complete) IGNORE NULLS AS median_days_to_complete,
     SUM(open_requests) AS open_requests,
     SUM(postponed_requests) AS postponed_requests
   FROM branch_counts
-  LEFT JOIN stg_request_medians AS m
-    USING (period)
-  GROUP BY
-    period
+  GROUP BY GROUPING SETS ((company_code, period), (period))
 ), final AS (
   SELECT
     *
   FROM branch_counts
   UNION ALL
   SELECT
-    *
-  FROM company_counts
+    s.company_code,
+    s.branch_code,
+    s.period,
+    s.customers,
+    s.phone_customers,
+    s.email_customers,
+    s.app_customers,
+    s.zalo_customers,
+    s.remote_capable_customers,
+    s.bills,
+    s.remote_reads,
+    s.manual_reads,
+    s.estimated_bills,
+    s.estimated_kwh,
+    s.trued_up_estimates,
+    s.pending_estimates,
+    s.trued_up_kwh,
+    s.offset_kwh,
+    s.abs_offset_kwh,
+    s.payments,
+    s.online_payments,
+    s.paid_vnd,
+    s.online_paid_vnd,
+    s.paying_customers,
+    s.online_paying_customers,
+    s.requests,
+    s.online_requests,
+    s.completed_requests,
+    m.median_days_to_complete,
+    s.open_requests,
+    s.postponed_requests
+  FROM scope_counts AS s
+  LEFT JOIN stg_request_medians AS m
+    ON m.period = s.period AND m.company_code <=> s.company_code
 )
 SELECT
   *
