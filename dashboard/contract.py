@@ -199,4 +199,5 @@ TABLES: dict[str, Table] = {
 }
 
 # Load order: a table's references are loaded before it.
-LOAD_ORDER = ["companies", "branches", "channels", "customers", "bills", "payments", "service_requests", "targets", "annotations"]
+LOAD_ORDER = ["companies", "branches", "channels", "customers", "bills", "payments", "service_requests", "targets",
+              "annotations"]
