@@ -200,14 +200,15 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
           annotations: pd.DataFrame | None = None, target: pd.DataFrame | None = None,
           company: pd.DataFrame | None = None, names: Mapping[Any, str] | None = None,
           series_name: str | None = None, projection: pd.DataFrame | None = None,
-          provisional: pd.DataFrame | None = None) -> go.Figure:
+          provisional: pd.DataFrame | None = None, company_name: str | None = None) -> go.Figure:
     """A KPI over periods: one line per `color` group (or one line, named series_name), the company
     (a DataFrame with x and y columns) as a thicker dark line, the target (period, target
     [, branch_code]) as a dashed step line, and events (period, text). `names` maps codes to legend
     names. Money (unit 'vnd') is plotted in đ, tr.đ or tỷ đồng with the unit in the axis title. `projection`
     (period, value, low, high) is drawn after the data as a dashed line "at current trend" in a shaded band.
     `provisional` (branch_code, period; branch_code None for the company line) rings the points a load published
-    with a warning, in one legend entry "provisional"."""
+    with a warning, in one legend entry "provisional". `company_name` names the company line (default "Whole
+    company": a company of a corporation has its own name, the corporation's line is the corporation)."""
     frames = [f for f in (df, company) if f is not None and len(f) and y in f.columns and x in f.columns]
     if not frames or all(f[y].isna().all() for f in frames):
         return empty_figure(lang, title)
@@ -230,7 +231,7 @@ def trend(df: pd.DataFrame | None, *, y: str, lang: str, unit: str, title: str |
         else:
             line(df, series_name or title or t("chart.value", lang), line=dict(width=2))
     if company is not None and len(company) and y in company.columns:
-        line(company, t("chart.company", lang), line=dict(width=4, color=COMPANY_COLOR),
+        line(company, company_name or t("chart.company", lang), line=dict(width=4, color=COMPANY_COLOR),
              marker=dict(size=7, color=COMPANY_COLOR))
 
     start, end = min(plotted).date(), max(plotted).date()
@@ -536,11 +537,12 @@ def request_channels(df: pd.DataFrame | None, lang: str, *, value: str = "reques
 def days_to_complete(df: pd.DataFrame | None, lang: str, *, value: str = "median_days_to_complete",
                      x: str = "period", color: str | None = None, title: str | None = None,
                      annotations: pd.DataFrame | None = None, target: pd.DataFrame | None = None,
-                     company: pd.DataFrame | None = None, names: Mapping[Any, str] | None = None) -> go.Figure:
+                     company: pd.DataFrame | None = None, names: Mapping[Any, str] | None = None,
+                     company_name: str | None = None) -> go.Figure:
     """Median days from submission to completion by period: a trend in days."""
     return trend(df, y=value, x=x, color=color, lang=lang, unit="days",
                  title=title or t("chart.days_to_complete_title", lang), annotations=annotations,
-                 target=target, company=company, names=names)
+                 target=target, company=company, names=names, company_name=company_name)
 
 
 # ---------------------------------------------------------------- download config
@@ -634,17 +636,18 @@ KINDS = ("trend", "branch_bars", "adoption_funnel", "estimate_error_hist", "esti
 
 
 def build(kind: str, *, lang: str, max_ticks: int | None = None, company_is_average: bool = False,
-          height: int | None = None, **kwargs) -> go.Figure:
+          height: int | None = None, average_name: str | None = None, **kwargs) -> go.Figure:
     """`<kind>(lang=lang, **kwargs)` (one of KINDS), then the page's touches: month labels thinned by compact,
-    the company line renamed when it is an average per branch, a fixed height."""
+    the company line renamed when it is an average per branch (`average_name`, default "Company, average per
+    branch"), a fixed height."""
     if kind not in KINDS:
         raise ValueError(f"unknown chart {kind!r}: expected one of {', '.join(KINDS)}")
     fig = globals()[kind](lang=lang, **kwargs)
     if company_is_average:
-        company = html.escape(t("chart.company", lang), quote=False)
+        company = html.escape(kwargs.get("company_name") or t("chart.company", lang), quote=False)
         for trace in fig.data:
             if trace.name == company:
-                trace.name = html.escape(t("chart.company_avg", lang), quote=False)
+                trace.name = html.escape(average_name or t("chart.company_avg", lang), quote=False)
     if max_ticks:
         compact(fig, max_ticks)
     if height:

@@ -61,9 +61,10 @@ def scope_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> tuple[lis
     saying whose; None (after saying so) when there are no rows."""
     period = ctx.state.period_to
     code = ctx.state.branches[0] if len(ctx.state.branches) == 1 else None
-    scope = ctx.branch_names.get(code, code) if code else ctx.t("metric.company")
+    scope = ctx.branch_names.get(code, code) if code else ctx.top_label()
     st.caption(ctx.t("overview.cards_for", scope=scope, period=formats.fmt_period(period, ctx.lang, "long")))
-    found = scorecard.scope_cards(ctx.query, kpis, tg, period, ctx.periods[0], ctx.state.cmp, ctx.lang, code)
+    found = scorecard.scope_cards(ctx.query, kpis, tg, period, ctx.periods[0], ctx.state.cmp, ctx.lang, code,
+                                  ctx.company)
     if found is None:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return None
@@ -110,7 +111,7 @@ def evn_reach(ctx: ui.Page, kpis: pd.DataFrame) -> dict:
     """When each KPI of the view's scope (one branch when the link names exactly one, else the company) reaches
     EVN's 2025 target at the current trend."""
     code = ctx.state.branches[0] if len(ctx.state.branches) == 1 else None
-    return scorecard.evn_reach(ctx.query, kpis, ctx.state.period_to, ctx.periods[0], code)
+    return scorecard.evn_reach(ctx.query, kpis, ctx.state.period_to, ctx.periods[0], code, ctx.company)
 
 
 def family_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> None:
@@ -127,20 +128,22 @@ def family_cards(ctx: ui.Page, kpis: pd.DataFrame, tg: pd.DataFrame) -> None:
 
 
 def kpi_trend(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
-    """The KPI by branch (the chosen ones, or all nine for the company) with the company line, target and events."""
+    """The KPI by branch (the chosen ones, or all of the company's; the companies at the corporation level) with the
+    company (or corporation) line, target and events."""
     col = k["column_name"]
-    rows = ctx.query("branch_kpis", branches=ctx.branches, **ctx.span())
+    rows = ui.unit_rows(ctx, ctx.state.period_from, ctx.state.period_to)
     if rows.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
-    company = ctx.query("company_kpis", **ctx.span())
+    company = ctx.query("company_kpis", **ctx.top_params())
     # taller than Plotly's default: with nine branches the legend takes half the height on a phone
     fig = ui.figure("trend", lang=ctx.lang, max_ticks=6, company_is_average=k["unit"] == "count", height=520,
                     df=rows[["branch_code", "period", col]], y=col, unit=k["unit"],
                     title=ctx.t("family.trend_title", kpi=ui.kpi_label(ctx, k)),
-                    company=charts.company_line(company, col, k["unit"], len(ctx.branch_names)),
+                    company=charts.company_line(company, col, k["unit"], len(ctx.unit_names)),
                     target=scorecard.trend_targets(tg, k["kpi"], ctx.state.branches), annotations=ui.events(ctx),
-                    names=ctx.branch_names, provisional=provisional_points(ctx, k["kpi"]))
+                    names=ctx.unit_names, provisional=provisional_points(ctx, k["kpi"]),
+                    company_name=ctx.top_label(), average_name=ctx.top_average_label())
     ui.chart(ctx, fig, k["kpi"], key=f"{ctx.key}_trend")
 
 
@@ -166,14 +169,13 @@ def comparison_chart(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
     fig = ui.figure("branch_bars", lang=ctx.lang, df=data[["branch_code", "value"]], value="value", unit=k["unit"],
                     title=ctx.t("family.comparison_title", kpi=ui.kpi_label(ctx, k),
                                 period=formats.fmt_period(period, ctx.lang)),
-                    target=with_target or None, direction=k["direction"], names=ctx.branch_names)
+                    target=with_target or None, direction=k["direction"], names=ctx.unit_names)
     ui.chart(ctx, fig, k["kpi"], key=f"{ctx.key}_bars")
 
 
 def comparison_data(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> pd.DataFrame:
     period = ctx.state.period_to
-    rows = ctx.query("branch_kpis", branches=ctx.branches, period_from=period, period_to=period)
-    return scorecard.comparison_rows(rows, k, tg, period, ctx.branch_names)
+    return scorecard.comparison_rows(ui.unit_rows(ctx, period, period), k, tg, period, ctx.unit_names)
 
 
 def comparison_export(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> pd.DataFrame:
@@ -191,7 +193,7 @@ def comparison_table(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
     unit = k["unit"]
     states = [scorecard.status_text(s, g, ctx.lang) for s, g in zip(data["status"], data["target"])]
     shown = pd.DataFrame({
-        ctx.t("col.branch"): data["branch_name"],
+        ctx.unit_column(): data["branch_name"],
         ctx.t("col.value"): [formats.fmt_kpi(v, unit, ctx.lang) for v in data["value"]],
         ctx.t("col.rank"): [formats.fmt_rank(r, n, ctx.lang) for r, n in zip(data["rank"], data["ranked"])],
         ctx.t("col.target"): [formats.fmt_kpi(v, unit, ctx.lang) for v in data["target"]],

@@ -56,6 +56,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.section_tools": ("Công cụ", "Tools"),
 
     # ---- controls
+    "control.company": ("Công ty điện lực", "Power company"),
+    "control.company_help": ("Để trống (Toàn Tổng công ty) để xem và xếp hạng các công ty; chọn một công ty để xem các điện lực của công ty đó.",
+                             "Leave it at the whole corporation to see and rank the companies; choose one to see its branches."),
     "control.branches": ("Điện lực", "Branches"),
     "control.branch": ("Chọn điện lực", "Choose a branch"),
     "control.branches_placeholder": ("Toàn công ty", "Whole company"),
@@ -101,6 +104,10 @@ LABELS: dict[str, tuple[str, str]] = {
     # ---- notices about link parameters (values arrive clipped and sanitised by links.py)
     "notice.heading": ("Một số tham số trong liên kết không hợp lệ và đã bị bỏ qua:",
                        "Some link parameters were not valid and were ignored:"),
+    "notice.company_unknown": ("Bỏ qua mã công ty không có “{value}” (tham số {param}).",
+                               "Ignored unknown company code “{value}” (parameter {param})."),
+    "notice.branch_other_company": ("Bỏ qua điện lực {value}: không thuộc công ty {company} (tham số {param}).",
+                                    "Ignored branch {value}: it is not in company {company} (parameter {param})."),
     "notice.branch_unknown": ("Bỏ qua mã điện lực không có “{value}” (tham số {param}).",
                               "Ignored unknown branch code “{value}” (parameter {param})."),
     "notice.period_malformed": ("Tham số {param} = “{value}” không đúng dạng YYYY-MM (ví dụ 2020-08); dùng kỳ mặc định.",
@@ -172,6 +179,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "firststart.generating": ("Đang tạo dữ liệu mẫu cho toàn công ty", "Generating the sample data for the whole company"),
     "firststart.building": ("Đang kiểm tra và xây dựng kho dữ liệu", "Checking and building the warehouse"),
     "firststart.done": ("Xong. Đang mở bảng điều khiển…", "Done. Opening the dashboard…"),
+    "upgrade.intro": ("Kho dữ liệu {version} được xây dựng bởi phiên bản cũ (chưa có cấp công ty, tổng công ty): đang xây dựng lại từ dữ liệu mẫu.",
+                      "Warehouse {version} was built by an older release (without the company and corporation levels): rebuilding it from the sample data."),
+    "upgrade.rebuild": ("Kho dữ liệu {version} được xây dựng bởi phiên bản cũ (chưa có cấp công ty, tổng công ty). Hãy xây dựng lại: `python -m dashboard build --source <thư mục dữ liệu xuất>`.",
+                        "Warehouse {version} was built by an older release (without the company and corporation levels). Rebuild it: `python -m dashboard build --source <export folder>`."),
     "tile.error": ("Truy vấn {file} lỗi: {error}", "Query {file} failed: {error}"),
     "error.unexpected": ("Có lỗi khi hiển thị phần này: {error}", "This section failed to render: {error}"),
 
@@ -186,6 +197,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
     # ---- metrics, tables
     "metric.vs": ("{delta} so với {cmp}", "{delta} vs {cmp}"),
+    "metric.corporation": ("Toàn Tổng công ty", "Whole corporation"),
     "metric.company": ("Toàn công ty", "Whole company"),
     "metric.target_value": ("Kế hoạch: {target}", "Target: {target}"),
     "overview.scorecard": ("Bảng chỉ tiêu", "Scorecard"),
@@ -197,6 +209,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "col.kpi": ("Chỉ tiêu", "Indicator"),
     "col.branch": ("Điện lực", "Branch"),
     "col.branch_code": ("Mã điện lực", "Branch code"),
+    "col.company": ("Công ty", "Company"),
+    "col.company_code": ("Mã công ty", "Company code"),
+    "col.open": ("Xem", "Open"),
+    "overview.company_table": ("Xếp hạng các công ty", "The companies ranked"),
+    "overview.company_table_help": ("Mỗi công ty một dòng, kỳ {period}; màu theo kế hoạch. Bấm “Xem các điện lực” để mở các điện lực của công ty.",
+                                    "One row per company, {period}; colours against the targets. Click “Its branches” to open the company's branches."),
+    "overview.company_link": ("Xem các điện lực", "Its branches"),
     "col.period": ("Kỳ", "Period"),
     "col.value": ("Giá trị", "Value"),
     "col.previous": ("Kỳ so sánh", "Comparison value"),
@@ -252,6 +271,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart.company": ("Toàn công ty", "Whole company"),
     "chart.target": ("Kế hoạch", "Target"),
     "chart.company_avg": ("Toàn công ty, bình quân một điện lực", "Company, average per branch"),
+    "chart.scope_avg": ("{scope}, bình quân một điện lực", "{scope}, average per branch"),
+    "chart.corporation_avg": ("{scope}, bình quân một công ty", "{scope}, average per company"),
     "chart.target_of": ("Kế hoạch – {name}", "Target – {name}"),
     "chart.value": ("Giá trị", "Value"),
     "chart.share": ("Tỷ lệ", "Share"),

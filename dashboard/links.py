@@ -1,7 +1,7 @@
 """The URL is the state: parse query parameters into a ViewState (with notices for whatever was
 ignored) and write a ViewState back as canonical parameters and shareable links.
 
-Shared parameters (contract, DESIGN.md "Shareable links"): branch (repeatable), from, to (YYYY-MM),
+Shared parameters (contract, DESIGN.md "Shareable links"): company, branch (repeatable), from, to (YYYY-MM),
 cmp, lang, v. Any other well-named parameter is page-specific and passes through in `extras`.
 
 Parsing rules, decided here:
@@ -9,6 +9,11 @@ Parsing rules, decided here:
 * branch: repeatable; also accepts comma-separated codes and any letter case; unknown codes are
   dropped one by one; duplicates collapse; the result follows the order of `branch_codes`.
   No branch means the whole company.
+* company: one of the companies of the warehouse (any letter case); unknown ones are dropped with a notice.
+  With company=, branches of other companies are dropped one by one with a notice. No company means: the
+  company of the chosen branches, the only company of a single-company warehouse (every link from before the
+  corporation level), else the whole corporation (ui.Page.company works it out; the state keeps what the
+  link says).
 * A single-valued parameter given several times with different values is ignored (default used,
   notice "repeated"): no way to know which one the sender meant. Identical repeats are harmless
   and accepted silently.
@@ -42,7 +47,7 @@ from dashboard.labels import DEFAULT_LANG, LANGS, t
 
 CMPS = ("prev_month", "prev_year", "target")
 DEFAULT_CMP = "prev_month"
-SHARED_KEYS = ("branch", "from", "to", "cmp", "lang", "v")
+SHARED_KEYS = ("company", "branch", "from", "to", "cmp", "lang", "v")
 PRESENT_KEYS = ("present", "screen")  # presentation mode, on every page
 SCREENS = registry.FAMILIES  # presentation screens: one KPI family each, in this order
 PAGE_PATHS = registry.PATHS
@@ -85,6 +90,7 @@ class ViewState:
     extras: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     present: bool = False
     screen: str | None = None
+    company: str | None = None  # the company the link names (None: see the module's rules)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "branches", tuple(self.branches))
@@ -256,6 +262,28 @@ class _Parser:
         self.notice("notice.lang_unknown", "lang", value=shown(raw))
         return default
 
+    def company(self, company_codes: Sequence[str]) -> str | None:
+        raw = self.single("company")
+        if raw is None:
+            return None
+        known = {str(code).upper(): str(code) for code in company_codes}
+        if raw.upper() in known:
+            return known[raw.upper()]
+        self.notice("notice.company_unknown", "company", param="company", value=shown(raw))
+        return None
+
+    def in_company(self, branches: tuple[str, ...], company: str | None,
+                   branch_companies: Mapping[str, str]) -> tuple[str, ...]:
+        if company is None:
+            return branches
+        kept = []
+        for code in branches:
+            if branch_companies.get(code, company) == company:
+                kept.append(code)
+            else:
+                self.notice("notice.branch_other_company", "branch", param="branch", value=code, company=company)
+        return tuple(kept)
+
     def branches(self, branch_codes: Sequence[str]) -> tuple[str, ...]:
         order = {str(code).upper(): i for i, code in enumerate(branch_codes)}
         chosen: set[str] = set()
@@ -350,16 +378,21 @@ class _Parser:
 def parse(params: Mapping[str, Any], *, branch_codes: Sequence[str], periods: Sequence[Any],
           kept_versions: Collection[str], current_version: str | None,
           default_lang: str = DEFAULT_LANG,
-          extra_keys: Collection[str] | None = None) -> tuple[ViewState, list[Notice]]:
+          extra_keys: Collection[str] | None = None,
+          branch_companies: Mapping[str, str] | None = None) -> tuple[ViewState, list[Notice]]:
     """Parse query parameters ({key: [values]}, as from st.query_params.get_all; a plain str value
     is taken as one value) into a ViewState and the notices to show. Never raises on bad input;
     raises ValueError only when `periods` is empty (nothing published).
 
-    extra_keys: the page-specific parameter names the page accepts; None passes any well-named one."""
+    extra_keys: the page-specific parameter names the page accepts; None passes any well-named one.
+    branch_companies: each branch's company (the companies a link may name are theirs); None: no company level,
+    `company=` is dropped as unknown."""
     available = _available(periods)
     p = _Parser(params)
     lang = p.lang(default_lang)
-    branches = p.branches(branch_codes)
+    branch_companies = branch_companies or {}
+    company = p.company(sorted(set(branch_companies.values())))
+    branches = p.in_company(p.branches(branch_codes), company, branch_companies)
     period_from = p.period("from", available)
     period_to = p.period("to", available)
     if period_from is not None and period_to is not None and period_from > period_to:
@@ -373,7 +406,7 @@ def parse(params: Mapping[str, Any], *, branch_codes: Sequence[str], periods: Se
     v = p.version(kept_versions, current_version)
     present, screen = p.present()
     extras = p.extras(extra_keys)
-    state = ViewState(branches, period_from, period_to, cmp, lang, v, extras, present, screen)
+    state = ViewState(branches, period_from, period_to, cmp, lang, v, extras, present, screen, company)
     return state, p.notices
 
 
@@ -393,6 +426,8 @@ def to_query(state: ViewState, *, defaults_omitted: bool = False) -> dict[str, s
     lang when they are the defaults; from and to are always written (their defaults move when new
     data arrives, and a link must keep showing the same periods)."""
     q: dict[str, str | list[str]] = {}
+    if state.company:
+        q["company"] = state.company
     if state.branches:
         q["branch"] = list(state.branches)
     q["from"] = period_key(state.period_from)

@@ -177,6 +177,11 @@ def branch_names(source: Source) -> dict[str, str]:
     return dict(zip(names["branch_code"], names["branch_name"]))
 
 
+def branch_companies(source: Source) -> dict[str, str]:
+    names = source.query("branch_list")
+    return dict(zip(names["branch_code"], names["company_code"]))
+
+
 def periods(source: Source) -> list[dt.date]:
     """The periods with data, oldest first."""
     return [formats.to_month(p) for p in source.query("available_periods")["period"]]
@@ -199,6 +204,12 @@ def content(source: Source, spec: PackSpec) -> Content:
     lang, period = spec.lang, spec.period
     names, available = branch_names(source), periods(source)
     check(spec, names, available)
+    # a branch's pack ranks it among its own company's branches beside its company's figures; the pack without a
+    # branch is the company's, or the corporation's when the warehouse holds several companies
+    companies = branch_companies(source)
+    company = companies.get(spec.branch) if spec.branch else None
+    peers = {b: n for b, n in names.items() if company is None or companies.get(b) == company}
+    several = len(set(companies.values())) > 1
     first = available[0]
     start = spec.period_from or max(scorecard.month_shift(period, -11), first)
     kpis = source.query("kpi_catalog")
@@ -206,20 +217,20 @@ def content(source: Source, spec: PackSpec) -> Content:
     # the targets the overview asks for (a year of card history), and from the trends' start
     targets = source.query("targets_in_force", period_from=min(start, max(scorecard.month_shift(period, -12), first)),
                            period_to=period)
-    in_period = source.query("branch_kpis", branches=list(scope or names), period_from=period, period_to=period)
+    in_period = source.query("branch_kpis", branches=list(scope or peers), period_from=period, period_to=period)
     headline = scorecard.misses_sentence(kpis, in_period, targets, period, lang)
-    found = scorecard.scope_cards(source.query, kpis, targets, period, first, spec.cmp, lang, spec.branch)
+    found = scorecard.scope_cards(source.query, kpis, targets, period, first, spec.cmp, lang, spec.branch, company)
     if found is None:
         raise PackError(f"no rows for {spec.branch or 'the company'} in {period:%Y-%m}")
     cards, _ = found
     ranks: dict[str, str] = {}
     if spec.branch:
-        every = source.query("branch_kpis", branches=list(names), period_from=period, period_to=period)
-        company = source.query("company_kpis", period_from=period, period_to=period)
-        rows = scorecard.rank_rows(kpis, every, company, targets, spec.branch, period, lang)
+        every = source.query("branch_kpis", branches=list(peers), period_from=period, period_to=period)
+        top = source.query("company_kpis", company=company, period_from=period, period_to=period)
+        rows = scorecard.rank_rows(kpis, every, top, targets, spec.branch, period, lang)
         ranks = {k: t("pack.rank", lang, rank=formats.fmt_rank(r, n, lang))
                  for k, r, n in zip(rows["kpi"], rows["rank"], rows["ranked"]) if not formats.is_missing(r)}
-    marks = provisional_marks(source, list(scope or names), period)
+    marks = provisional_marks(source, list(scope or peers), period)
     # a mark naming a KPI (issue 9's `kpi` column) is about that figure; one without, about all of the scope's
     every_marked = not marks.empty and ("kpi" not in marks.columns or marks["kpi"].isna().any())
     marked = set(marks["kpi"].dropna()) if "kpi" in marks.columns else set()
@@ -245,7 +256,8 @@ def content(source: Source, spec: PackSpec) -> Content:
     footer = t("footer.line", lang, version=source.version,
                built_at=formats.fmt_datetime(formats.as_utc(info["built_at"]), lang),
                latest=formats.fmt_period(info["latest_period"], lang))
-    scope_name = f"{names[spec.branch]} ({spec.branch})" if spec.branch else t("metric.company", lang)
+    scope_name = (f"{names[spec.branch]} ({spec.branch})" if spec.branch
+                  else t("metric.corporation" if several else "metric.company", lang))
     return Content(
         lang=lang, org=t("app.company", lang), title=t("pack.title", lang), scope=scope_name,
         period=formats.fmt_period(period, lang, "long"), compared=t("pack.compared_with", lang, cmp=cmp_label),
@@ -253,13 +265,13 @@ def content(source: Source, spec: PackSpec) -> Content:
         kpis_title=t("overview.cards_for", lang, scope=names[spec.branch] if spec.branch else scope_name,
                      period=formats.fmt_period(period, lang, "long")),
         trends_title=t("pack.trends_title", lang, range=formats.fmt_period_range(start, period, lang)),
-        figures=trend_figures(source, kpis, spec, start, names),
+        figures=trend_figures(source, kpis, spec, start, peers, company),
         provisional=t("pack.provisional", lang) if not marks.empty else None,
         provisional_note=t("pack.provisional_note", lang),
         notes=provisional_notes(marks, names, lang, bool(spec.branch)),
         footer=footer,
         scope_note=t("pack.scope_branch" if spec.branch else "pack.scope_company", lang,
-                     count=formats.fmt_number(len(names), lang)))
+                     count=formats.fmt_number(len(peers), lang)))
 
 
 def card_rows(families: list[FamilyView]) -> list[list[FamilyView]]:
@@ -273,12 +285,13 @@ def card_rows(families: list[FamilyView]) -> list[list[FamilyView]]:
     return rows
 
 
-def trend_figures(source: Source, kpis: pd.DataFrame, spec: PackSpec, start: dt.date, names: dict[str, str]) -> list:
-    """The trend of each family's headline KPI over the link's range: the branch with the company (per branch
-    for counts) or the company alone, the target in force and the events."""
+def trend_figures(source: Source, kpis: pd.DataFrame, spec: PackSpec, start: dt.date, names: dict[str, str],
+                  company_code: str | None = None) -> list:
+    """The trend of each family's headline KPI over the link's range: the branch with its company (`company_code`;
+    per branch for counts) or the company (the corporation for None) alone, the target in force and the events."""
     lang, period = spec.lang, spec.period
     scope = (spec.branch,) if spec.branch else ()
-    company = source.query("company_kpis", period_from=start, period_to=period)
+    company = source.query("company_kpis", company=company_code, period_from=start, period_to=period)
     own = (source.query("branch_kpis", branches=[spec.branch], period_from=start, period_to=period)
            if spec.branch else company)
     targets = source.query("targets_in_force", period_from=start, period_to=period)

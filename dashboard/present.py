@@ -112,14 +112,16 @@ def bars(ctx: ui.Page, screen: str, kpis) -> None:
         return
     k = headline_kpi(ctx, screen, kpis)
     period = ctx.state.period_to
-    rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
-    data = scorecard.comparison_rows(rows, k, family.targets(ctx), period, ctx.branch_names)
+    names = ctx.unit_names
+    rows = (ui.unit_rows(ctx, period, period) if ctx.by_company
+            else ctx.query("branch_kpis", branches=ctx.scope_branches, period_from=period, period_to=period))
+    data = scorecard.comparison_rows(rows, k, family.targets(ctx), period, names)
     if data.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
     with_target = {c: v for c, v in zip(data["branch_code"], data["target"]) if v is not None}
     # the link's own branches marked, so a branch's screen shows where it stands among the nine
-    names = {c: f"▶ {n}" if c in ctx.state.branches else n for c, n in ctx.branch_names.items()}
+    names = {c: f"▶ {n}" if c in ctx.state.branches else n for c, n in names.items()}
     fig = charts.build("branch_bars", lang=ctx.lang, df=data[["branch_code", "value"]], value="value",
                        unit=k["unit"], direction=k["direction"], names=names,
                        title=ctx.t("present.bars_title", kpi=ui.kpi_label(ctx, k)), target=with_target or None)

@@ -158,13 +158,14 @@ def cards(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, perio
 
 
 def scope_cards(query: Callable[..., pd.DataFrame], kpis: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
-                first_period: dt.date, cmp: str, lang: str, branch_code: str | None = None
-                ) -> tuple[list[Card], dict[str, forecast.Reach]] | None:
+                first_period: dt.date, cmp: str, lang: str, branch_code: str | None = None,
+                company: str | None = None) -> tuple[list[Card], dict[str, forecast.Reach]] | None:
     """The cards of a scope (one branch, or the company for None) at `period`, and when each KPI reaches its
     target at the current trend, as the pages and the PDF pack show them; None when the scope has no rows.
     `query(name, **params)` runs a page query (the page's cached one, or the pack's on its own warehouse): the
-    series spans the periods the trend is fitted to, from `first_period` at the earliest."""
-    series = trend_series(query, period, first_period, branch_code)
+    series spans the periods the trend is fitted to, from `first_period` at the earliest. Without a branch, the
+    scope is `company` (None: the corporation, which is the company in a single-company warehouse)."""
+    series = trend_series(query, period, first_period, branch_code, company)
     if series.empty:
         return None
     reach = expected_reach(kpis, series, targets, period, branch_code)
@@ -244,13 +245,14 @@ def rank(branch_rows: pd.DataFrame, column: str, direction: str | None, period: 
 
 
 def trend_series(query: Callable[..., pd.DataFrame], period: dt.date, first_period: dt.date,
-                 branch_code: str | None = None) -> pd.DataFrame:
-    """The rows a scope's trend is fitted to: one branch's branch_kpis (the company's company_kpis for None) over
-    the forecast.WINDOW periods up to `period`, from `first_period` at the earliest."""
+                 branch_code: str | None = None, company: str | None = None) -> pd.DataFrame:
+    """The rows a scope's trend is fitted to: one branch's branch_kpis (else the company's company_kpis, the
+    corporation's for company None) over the forecast.WINDOW periods up to `period`, from `first_period` at the
+    earliest."""
     trend_from = max(month_shift(period, -(forecast.WINDOW - 1)), first_period)
     if branch_code is not None:
         return query("branch_kpis", branches=[branch_code], period_from=trend_from, period_to=period)
-    return query("company_kpis", period_from=trend_from, period_to=period)
+    return query("company_kpis", company=company, period_from=trend_from, period_to=period)
 
 
 def expected_reach(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
@@ -268,10 +270,10 @@ def expected_reach(kpis: pd.DataFrame, series: pd.DataFrame, targets: pd.DataFra
 
 
 def evn_reach(query: Callable[..., pd.DataFrame], kpis: pd.DataFrame, period: dt.date, first_period: dt.date,
-              branch_code: str | None = None) -> dict[str, forecast.Reach]:
+              branch_code: str | None = None, company: str | None = None) -> dict[str, forecast.Reach]:
     """When each KPI of a scope (one branch, or the company for None) reaches EVN's 2025 target at the trend up to
     `period`; KPIs EVN set no 2025 target for are too_short (shown as a dash). `query` as for scope_cards."""
-    series = trend_series(query, period, first_period, branch_code)
+    series = trend_series(query, period, first_period, branch_code, company)
     return expected_reach(kpis, series, query("targets_at", period=EVN_PERIOD), period, branch_code, EVN_PERIOD)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class Page:
     current_version: str
     branch_names: dict[str, str]
     periods: list[dt.date]
+    branch_companies: dict[str, str] = field(default_factory=dict)  # branch code -> its company's code
+    companies: dict[str, tuple[str, str]] = field(default_factory=dict)  # company code -> (name vi, name en)
 
     @cached_property
     def view_key(self) -> tuple:
@@ -72,9 +74,67 @@ class Page:
         return _cached(str(self.path), name, qf.digest, params)
 
     @property
+    def company(self) -> str | None:
+        """The company the view is in: the link's, else the chosen branches' (when they share one), else the only
+        company of a single-company warehouse; None for the whole corporation."""
+        if self.state.company:
+            return self.state.company
+        chosen = {self.branch_companies.get(b) for b in self.state.branches}
+        if len(chosen) == 1 and None not in chosen:
+            return chosen.pop()
+        return next(iter(self.companies)) if len(self.companies) == 1 else None
+
+    @property
+    def is_corporation(self) -> bool:
+        """The view spans several companies (no company chosen in a corporation's warehouse)."""
+        return self.company is None and len(self.companies) > 1
+
+    @property
+    def scope_branches(self) -> list[str]:
+        """Every branch of the view's company (of the corporation when it has none)."""
+        company = self.company
+        return [b for b in self.branch_names if company is None or self.branch_companies.get(b, company) == company]
+
+    @property
     def branches(self) -> list[str]:
-        """The chosen branches, or every branch for the whole company."""
-        return list(self.state.branches) or list(self.branch_names)
+        """The chosen branches, or every branch of the scope (the company, or the corporation)."""
+        return list(self.state.branches) or self.scope_branches
+
+    @property
+    def by_company(self) -> bool:
+        """The view's rows are companies, not branches: the whole corporation with no branch chosen."""
+        return self.is_corporation and not self.state.branches
+
+    @property
+    def unit_names(self) -> dict[str, str]:
+        """Names of what the view's rows are: companies (by_company) or branches."""
+        return {c: self.company_name(c) for c in self.companies} if self.by_company else self.branch_names
+
+    def unit_column(self, code: bool = False) -> str:
+        """The heading of the column naming the view's rows (or their codes)."""
+        return self.t(("col.company" if self.by_company else "col.branch") + ("_code" if code else ""))
+
+    def top_average_label(self) -> str:
+        """The company line of a count's trend, averaged over the rows it sits among."""
+        key = "chart.corporation_avg" if self.by_company else "chart.scope_avg"
+        return self.t(key, scope=self.top_label())
+
+    def company_name(self, code: str) -> str:
+        names = self.companies.get(code)
+        return (names[0] if self.lang == "vi" else names[1]) if names else code
+
+    def top_label(self) -> str:
+        """What the figures above the branches are called: the company (its name when the warehouse holds
+        several), or the corporation."""
+        if self.is_corporation:
+            return self.t("metric.corporation")
+        if len(self.companies) > 1 and self.company:
+            return self.company_name(self.company)
+        return self.t("metric.company")
+
+    def top_params(self) -> dict:
+        """company_kpis' parameters for the view: its company (None: the corporation) and period range."""
+        return {"company": self.company, **self.span()}
 
     def span(self) -> dict:
         return {"period_from": self.state.period_from, "period_to": self.state.period_to}
@@ -84,7 +144,7 @@ class Page:
 
     def scope_label(self) -> str:
         if self.state.is_company:
-            return self.t("metric.company")
+            return self.top_label()
         return ", ".join(self.branch_names.get(b, b) for b in self.state.branches)
 
     def branch_part(self) -> str:
@@ -113,9 +173,12 @@ def _params() -> dict[str, list[str]]:
 def ensure_published() -> warehouse.Published:
     """The published warehouse; on a first start, generate and build the synthetic data with progress."""
     published = warehouse.current()
-    if published:
+    if published and _compatible(str(published.path)):
         return published
     from dashboard import firststart
+
+    if published:  # built by a release before the corporation level: rebuild the synthetic data, or say how
+        return _upgrade(published)
 
     lang = current_lang()
     st.title(t("app.title", lang))
@@ -129,6 +192,29 @@ def ensure_published() -> warehouse.Published:
     bar.progress(1.0, text=t("firststart.done", lang))
     st.rerun()
     return published
+
+
+def _upgrade(published: warehouse.Published) -> warehouse.Published:
+    from dashboard import firststart
+
+    lang = current_lang()
+    st.title(t("app.title", lang))
+    st.info(t("upgrade.intro", lang, version=published.version))
+    bar = st.progress(0.0, text=t("firststart.building", lang))
+    rebuilt = firststart.rebuild_synthetic(
+        lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=f"{t('firststart.building', lang)} {f:.0%} · {m}"))
+    if rebuilt is None:
+        st.error(t("upgrade.rebuild", lang, version=published.version), icon=":material/upgrade:")
+        st.stop()
+    _compatible.clear()
+    st.rerun()
+    return rebuilt
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _compatible(path: str) -> bool:
+    """warehouse.compatible, once per file (a published file never changes)."""
+    return warehouse.compatible(path)
 
 
 REFERENCE_QUERIES = ("branch_list", "available_periods", "data_version_info")
@@ -147,6 +233,20 @@ def _reference(path: str, digests: tuple[str, ...]) -> tuple[dict[str, str], lis
     return names, [formats.to_month(p) for p in periods["period"]], info.iloc[0].to_dict()
 
 
+def hierarchy(path: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """Each branch's company and each company's names (vi, en), for the companies that have branches."""
+    return _hierarchy(path, queries.load("branch_list").digest, queries.load("company_list").digest)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)
+def _hierarchy(path: str, *digests: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    branches = queries.run(connection(path), "branch_list")
+    companies = queries.run(connection(path), "company_list")
+    return (dict(zip(branches["branch_code"], branches["company_code"])),
+            {c: (vi, en) for c, vi, en in zip(companies["company_code"], companies["company_name_vi"],
+                                             companies["company_name_en"])})
+
+
 # ---------------------------------------------------------------- the page: state from the URL
 
 
@@ -156,15 +256,18 @@ def page(key: str, title: bool = True) -> Page:
     spec = registry.page(key)
     published = ensure_published()
     names, periods, _ = reference(str(published.path))
+    branch_companies, companies = hierarchy(str(published.path))
+    kept = [v for v in warehouse.kept_versions() if _compatible(str(warehouse.version_path(v) or ""))]
     state, notices = links.parse(_params(), branch_codes=list(names), periods=periods,
-                                 kept_versions=warehouse.kept_versions(), current_version=published.version,
-                                 extra_keys=spec.params)
+                                 kept_versions=kept, current_version=published.version,
+                                 extra_keys=spec.params, branch_companies=branch_companies)
     path, version = published.path, published.version
     if state.v and state.v != published.version:
         pinned = warehouse.version_path(state.v)
         if pinned:
             path, version = pinned, state.v
-    ctx = Page(key, state, state.lang, path, version, published.version, names, periods)
+    ctx = Page(key, state, state.lang, path, version, published.version, names, periods, branch_companies,
+               companies)
     state, wrong = links.restrict(state, page_choices(ctx))
     ctx = replace(ctx, state=state)
     if notices or wrong:
@@ -229,7 +332,10 @@ def _write(state: links.ViewState) -> None:
 def _on_control(ctx: Page, keys: dict[str, str]) -> None:
     ss = st.session_state
     lo, hi = ss[keys["period"]]
-    write_state(ctx, branches=tuple(ss[keys["branch"]]), period_from=dt.date.fromisoformat(lo + "-01"),
+    company = ss.get(keys["company"], ctx.state.company) or None
+    branches = tuple(b for b in ss[keys["branch"]]
+                     if company is None or ctx.branch_companies.get(b, company) == company)  # a new company: its own
+    write_state(ctx, company=company, branches=branches, period_from=dt.date.fromisoformat(lo + "-01"),
                 period_to=dt.date.fromisoformat(hi + "-01"), cmp=ss[keys["cmp"]], lang=ss[keys["lang"]] or ctx.lang)
 
 
@@ -237,7 +343,7 @@ def control_keys(state: links.ViewState) -> dict[str, str]:
     """Widget keys that change with the view: a new URL makes fresh widgets whose defaults come from it, so
     the URL stays the one source of truth (no stale widget state after a link or page switch)."""
     suffix = hashlib.sha1(links.query_string(state.shared()).encode()).hexdigest()[:10]
-    return {name: f"ctl_{name}_{suffix}" for name in ("lang", "branch", "period", "cmp")}
+    return {name: f"ctl_{name}_{suffix}" for name in ("lang", "company", "branch", "period", "cmp")}
 
 
 def sidebar(ctx: Page) -> None:
@@ -251,9 +357,15 @@ def sidebar(ctx: Page) -> None:
                              format_func=lambda x: t(f"lang.{x}", ctx.lang), **on)
         navigation(ctx)
         st.divider()
-        st.multiselect(ctx.t("control.branches"), list(ctx.branch_names), default=list(state.branches),
+        if len(ctx.companies) > 1:  # a corporation: the company first (none = the whole corporation)
+            options = ["", *ctx.companies]
+            st.selectbox(ctx.t("control.company"), options, index=options.index(state.company or ""),
+                         key=keys["company"], help=ctx.t("control.company_help"),
+                         format_func=lambda c: f"{ctx.company_name(c)} ({c})" if c else ctx.t("metric.corporation"),
+                         **on)
+        st.multiselect(ctx.t("control.branches"), ctx.scope_branches, default=list(state.branches),
                        key=keys["branch"], format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
-                       placeholder=ctx.t("control.branches_placeholder"), help=ctx.t("control.branches_help"), **on)
+                       placeholder=ctx.top_label(), help=ctx.t("control.branches_help"), **on)
         st.select_slider(ctx.t("control.period"), options=periods, key=keys["period"],
                          value=(links.period_key(state.period_from), links.period_key(state.period_to)),
                          format_func=lambda k: formats.fmt_period(k, ctx.lang), **on)
@@ -315,6 +427,17 @@ def tile(ctx: Page, name: str, draw: Callable[[pd.DataFrame], Any], **params) ->
         return df
     draw(df)
     return df
+
+
+def unit_rows(ctx: Page, period_from: dt.date, period_to: dt.date) -> pd.DataFrame:
+    """The rows a view compares, in the periods: the chosen branches (or the company's), or at the corporation
+    level the companies (company_month, with `branch_code` holding the company code and `branch_name` its name,
+    so the same tables, ranks and charts draw them)."""
+    if ctx.by_company:
+        rows = ctx.query("company_rows", period_from=period_from, period_to=period_to)
+        name = rows["company_name_vi" if ctx.lang == "vi" else "company_name_en"]
+        return rows.rename(columns={"company_code": "branch_code"}).assign(branch_name=name)
+    return ctx.query("branch_kpis", branches=ctx.branches, period_from=period_from, period_to=period_to)
 
 
 def _queries_fingerprint() -> tuple:

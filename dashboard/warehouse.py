@@ -96,6 +96,25 @@ def prune(data_dir: Path, keep: int) -> list[str]:
     return removed
 
 
+# Tables every page reads that warehouses built before the corporation level lack: such a version cannot be
+# shown (ui: a pinned link to one opens the current version; a current one is rebuilt or must be)
+REQUIRED_TABLES = ("companies", "corporation_month")
+
+
+def compatible(path: Path | str) -> bool:
+    """Whether the warehouse file has every table today's pages read (REQUIRED_TABLES)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as w (read_only)")
+        found = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                           "where table_catalog = 'w'").fetchall()}
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return set(REQUIRED_TABLES) <= found
+
+
 class ReaderError(Exception):
     """A warehouse file that cannot be opened, or not locked down, for reading."""
 

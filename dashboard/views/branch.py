@@ -38,7 +38,7 @@ def rank_rows(code):
     (`expected_evn`) at the current trend."""
     kpis = ui.kpi_catalog(ctx)
     rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
-    company = ctx.query("company_kpis", period_from=period, period_to=period)
+    company = ctx.query("company_kpis", company=ctx.company, period_from=period, period_to=period)
     data = scorecard.rank_rows(kpis, rows, company, targets(), code, period, ctx.lang)
     reach = expected(code)
     evn = scorecard.evn_reach(ctx.query, kpis, period, ctx.periods[0], code)
@@ -109,7 +109,7 @@ def draw_trends(code):
     if own.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
-    company = ctx.query("company_kpis", **ctx.span())
+    company = ctx.query("company_kpis", **ctx.top_params())
     tg = targets()
     name = ctx.branch_names.get(code, code)
     figures = trend_figures(kpis, own, company, tg[tg["branch_code"] == code], ui.events(ctx), name,

@@ -1,8 +1,11 @@
 """Overview (/): the KPI cards of the company (or of the branch the link names) for the period, the biggest
-misses, and the branch x KPI table."""
+misses, and the branch x KPI table. At the corporation level: the corporation's cards, and the companies ranked in
+the same table, each with a link to its branches."""
+from dataclasses import replace
+
 import streamlit as st
 
-from dashboard import formats, registry, scorecard, ui
+from dashboard import formats, links, registry, scorecard, ui
 from dashboard.family import descriptions, history_from, pack_download, pack_unavailable, scope_cards
 from dashboard.labels import escape_markdown
 
@@ -19,23 +22,43 @@ def matrix(kpis, branch_rows, targets):
 
 def draw_table(kpis, branch_rows, targets):
     shown, values, states = matrix(kpis, branch_rows, targets)
-    names = [ctx.branch_names.get(c, c) for c in values.index]
+    codes = list(values.index)
+    names = [ctx.unit_names.get(c, c) for c in codes]
     values.index, states.index = names, names
     units = dict(zip(shown["label_vi" if ctx.lang == "vi" else "label_en"], shown["unit"]))
+    config = {}
+    if ctx.by_company:  # each company opens its own branches
+        link = ctx.t("col.open")
+        values.insert(0, link, [company_link(c) for c in codes])
+        states.insert(0, link, None)
+        config[link] = st.column_config.LinkColumn(link, display_text=ctx.t("overview.company_link"))
     styler = (values.style
-              .format({col: (lambda v, u=units[col]: formats.fmt_kpi(v, u, ctx.lang)) for col in values.columns})
+              .format({col: (lambda v, u=units[col]: formats.fmt_kpi(v, u, ctx.lang)) for col in values.columns
+                       if col in units})
               .apply(lambda _: states.map(lambda s: ui.STATUS_CELL.get(s, "")), axis=None))
-    st.subheader(ctx.t("overview.scorecard"), divider="gray")
-    st.caption(ctx.t("overview.table_help", period=formats.fmt_period(period, ctx.lang)))
-    st.dataframe(styler, width="stretch", key="branch_table")
+    when = formats.fmt_period(period, ctx.lang)
+    if ctx.by_company:
+        st.subheader(ctx.t("overview.company_table"), divider="gray")
+        st.caption(ctx.t("overview.company_table_help", period=when))
+    else:
+        st.subheader(ctx.t("overview.scorecard"), divider="gray")
+        st.caption(ctx.t("overview.table_help", period=when))
+    st.dataframe(styler, width="stretch", key="branch_table", column_config=config)
+
+
+def company_link(code: str) -> str:
+    """The overview of one company (its cards and branches), for the same periods, comparison and language."""
+    state = replace(ctx.state.shared(), company=code, branches=()).pinned(ctx.state.v)
+    return "./?" + links.query_string(state)
 
 
 def table_export():
-    """The branch x KPI table as downloaded: code, name, then one column per KPI (raw values)."""
+    """The branch x KPI table (company x KPI at the corporation level) as downloaded: code, name, then one column
+    per KPI (raw values)."""
     _, values, _ = matrix(kpis(), branch_rows(), targets())
     export = values.reset_index(drop=True)
-    export.insert(0, ctx.t("col.branch"), [ctx.branch_names.get(c, c) for c in values.index])
-    export.insert(0, ctx.t("col.branch_code"), list(values.index))
+    export.insert(0, ctx.unit_column(), [ctx.unit_names.get(c, c) for c in values.index])
+    export.insert(0, ctx.unit_column(code=True), list(values.index))
     return export
 
 
@@ -48,7 +71,7 @@ def targets():
 
 
 def branch_rows():
-    return ctx.query("branch_kpis", branches=ctx.branches, period_from=period, period_to=period)
+    return ui.unit_rows(ctx, period, period)
 
 
 def draw_misses():

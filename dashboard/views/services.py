@@ -18,14 +18,15 @@ def draw_channels(df):
 
 
 def draw_days():
-    rows = ctx.query("branch_kpis", branches=ctx.branches, **ctx.span())
+    rows = ui.unit_rows(ctx, ctx.state.period_from, ctx.state.period_to)
     if rows.empty:
         st.info(ctx.t("empty.no_rows"), icon=":material/filter_alt_off:")
         return
-    company = ctx.query("company_kpis", **ctx.span())
+    company = ctx.query("company_kpis", **ctx.top_params())
     col = "median_days_to_complete"
     fig = ui.figure("days_to_complete", lang=ctx.lang, max_ticks=4, df=rows[["branch_code", "period", col]],
-                 color="branch_code", company=company[["period", col]], names=ctx.branch_names,
+                 color="branch_code", company=company[["period", col]], names=ctx.unit_names,
+                 company_name=ctx.top_label(),
                  target=scorecard.trend_targets(targets(ctx), col, ctx.state.branches), annotations=ui.events(ctx))
     ui.chart(ctx, fig, col, key="services_days")
     st.caption(ctx.t("services.days_caption"))
