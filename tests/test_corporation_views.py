@@ -5,11 +5,12 @@ figures come straight from the warehouse's marts."""
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import config, formats, registry, warehouse
 from dashboard.build import build
 from dashboard.labels import t
-from tests.test_views import PAGES, assert_clean, figures, kpi_rows, metrics, open_page, rows, values, warnings
+from tests.test_views import APP, PAGES, assert_clean, figures, kpi_rows, metrics, open_page, rows, values, warnings
 
 CORPORATION = config.SAMPLE_DIR / "corporation"
 LEVELS = {"corporation": {}, "company": {"company": "PC02"}, "branch": {"branch": "PC01BB"}}
@@ -171,3 +172,68 @@ def test_a_company_link_keeps_its_url(corporation_env, page, latest):
     assert_clean(at)
     assert not at.warning, warnings(at)
     assert dict(at.query_params) == link
+
+
+# ---------------------------------------------------------------- warehouses built before the corporation level
+
+
+def _make_old(path) -> None:
+    """A published file as a release before the corporation level built it: no companies, no corporation_month."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("drop table companies")
+    con.execute("drop table corporation_month")
+    con.close()
+
+
+@pytest.fixture()
+def old_and_new(tmp_path, monkeypatch):
+    """A data directory whose older kept version is from before the corporation level, the current one new."""
+    import time
+
+    data = tmp_path / "data"
+    old = build(config.SAMPLE_DIR / "sample", data).version
+    _make_old(warehouse.version_path(old, data))
+    time.sleep(1.1)  # versions are named by their build time
+    new = build(config.SAMPLE_DIR / "sample", data).version
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data))
+    return old, new
+
+
+def test_a_link_pinned_to_a_version_from_before_opens_the_current_one(old_and_new):
+    old, new = old_and_new
+    at = open_page("overview", {"v": old})
+    assert_clean(at)
+    assert t("banner.version_not_kept", "vi", version=old, current=new) in warnings(at)
+    assert "v" not in at.query_params
+
+
+def test_a_current_synthetic_warehouse_from_before_is_rebuilt(tmp_path, monkeypatch):
+    """After an upgrade, the built-in synthetic warehouse is rebuilt from its exports (the sample stands in)."""
+    import shutil
+
+    from dashboard import firststart
+
+    data = tmp_path / "data"
+    shutil.copytree(config.SAMPLE_DIR / "sample", data / firststart.SYNTHETIC)
+    (data / firststart.SYNTHETIC / "companies.csv").unlink()  # exports from before name no companies
+    _make_old(build(data / firststart.SYNTHETIC, data).path)
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data))
+    at = open_page("overview")
+    assert_clean(at)
+    published = warehouse.current(data)
+    assert warehouse.compatible(published.path)
+    assert at.metric, "the page shows the rebuilt figures"
+
+
+def test_a_current_real_warehouse_from_before_asks_for_a_rebuild(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    published = build(config.SAMPLE_DIR / "sample", data)
+    _make_old(published.path)
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [t("upgrade.rebuild", "vi", version=published.version)]
+    assert not warehouse.compatible(warehouse.current(data).path), "nothing rebuilt from unknown exports"
