@@ -79,8 +79,11 @@ def pack_download(ctx: ui.Page, branch: str | None) -> None:
     one branch, or the company for None; made only when clicked (a widget: never inside a shared section)."""
     from dashboard import pack
 
-    spec = pack.PackSpec(ctx.state.period_to, branch, ctx.state.cmp, ctx.lang, ctx.state.period_from)
-    scope = ctx.branch_names.get(branch, branch) if branch else ctx.t("metric.company")
+    several = len(ctx.companies) > 1
+    company = ctx.company if several and not branch else None
+    top = company or (pack.CORPORATION_CODE if several else pack.COMPANY_CODE)
+    spec = pack.PackSpec(ctx.state.period_to, branch, ctx.state.cmp, ctx.lang, ctx.state.period_from, company, top)
+    scope = ctx.branch_names.get(branch, branch) if branch else ctx.top_label()
     st.download_button(ctx.t("pack.download"), lambda: pack.pdf_bytes(ctx, spec), file_name=spec.file_name,
                        mime="application/pdf", key="pack_pdf", on_click="ignore", icon=":material/picture_as_pdf:",
                        help=ctx.t("pack.download_help", scope=scope,

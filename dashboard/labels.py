@@ -44,6 +44,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "app.title": ("Chuyển đổi số dịch vụ khách hàng – PC Phú Yên",
                   "Digital customer services – PC Phú Yên"),
     "app.company": ("Công ty Điện lực Phú Yên", "Phu Yen Power Company"),
+    "app.title_corporation": ("Chuyển đổi số dịch vụ khách hàng – EVNCPC", "Digital customer services – EVNCPC"),
+    "app.corporation": ("Tổng công ty Điện lực miền Trung (EVNCPC)", "Central Power Corporation (EVNCPC)"),
     "page.overview": ("Tổng quan", "Overview"),
     "page.branch": ("Điện lực", "Branch"),
     "page.adoption": ("Số hóa khách hàng", "Digital adoption"),
@@ -193,6 +195,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "misses.sentence": ("Kỳ {period}: {count} chỉ tiêu của các điện lực chưa đạt kế hoạch; xa nhất là {items}.",
                         "{period}: {count} branch indicators behind target; furthest behind: {items}."),
     "misses.none": ("Kỳ {period}: mọi điện lực đều đạt kế hoạch.", "{period}: every branch is on target."),
+    "misses.sentence_companies": ("Kỳ {period}: {count} chỉ tiêu của các công ty chưa đạt kế hoạch; xa nhất là {items}.",
+                                  "{period}: {count} company indicators behind target; furthest behind: {items}."),
+    "misses.none_companies": ("Kỳ {period}: mọi công ty đều đạt kế hoạch.", "{period}: every company is on target."),
     "misses.no_targets": ("Chưa có kế hoạch nào cho kỳ {period}.", "No targets are set for {period}."),
 
     # ---- metrics, tables

@@ -25,6 +25,7 @@ from dashboard import charts, config, formats, queries, registry, scorecard, war
 from dashboard.labels import LANGS, t
 
 COMPANY_CODE = "PC08"  # the company's unit code, in file names where a branch code would stand
+CORPORATION_CODE = "EVNCPC"  # the same for the corporation's pack, in a warehouse of several companies
 CMPS = scorecard.COMPARISONS
 # One trend per KPI family: the KPI its page opens on.
 TREND_KPIS = tuple(spec.default_kpi for spec in registry.PAGES if spec.family)
@@ -56,12 +57,16 @@ class Source(Protocol):
 @dataclass(frozen=True)
 class PackSpec:
     """What one pack shows: the link's period (`to`), branch (None: the whole company), comparison (`cmp`),
-    language and the start of its trend charts (`from`; None: the 12 months up to the period)."""
+    language and the start of its trend charts (`from`; None: the 12 months up to the period). In a warehouse of
+    several companies, `company` without a branch is that company's pack, neither is the corporation's (`top`
+    names its file: CORPORATION_CODE)."""
     period: dt.date
     branch: str | None = None
     cmp: str = "prev_month"
     lang: str = "vi"
     period_from: dt.date | None = None
+    company: str | None = None
+    top: str = COMPANY_CODE
 
     def __post_init__(self) -> None:
         if self.cmp not in CMPS:
@@ -71,7 +76,7 @@ class PackSpec:
 
     @property
     def file_name(self) -> str:
-        return file_name(self.branch, self.period, self.lang)
+        return file_name(self.branch or self.company or self.top, self.period, self.lang)
 
 
 def file_name(branch: str | None, period: dt.date, lang: str) -> str:
@@ -187,10 +192,13 @@ def periods(source: Source) -> list[dt.date]:
     return [formats.to_month(p) for p in source.query("available_periods")["period"]]
 
 
-def check(spec: PackSpec, names: dict[str, str], available: list[dt.date]) -> None:
-    """PackError naming what to change when the data cannot answer the spec."""
+def check(spec: PackSpec, names: dict[str, str], available: list[dt.date], companies=None) -> None:
+    """PackError naming what to change when the data cannot answer the spec (`companies`: the codes a company
+    pack may name)."""
     if spec.branch is not None and spec.branch not in names:
         raise PackError(f"unknown branch {spec.branch!r} (branches: {', '.join(names)})")
+    if spec.company is not None and companies is not None and spec.company not in companies:
+        raise PackError(f"unknown company {spec.company!r} (companies: {', '.join(sorted(companies))})")
     if not available:
         raise PackError("the warehouse has no periods")
     if spec.period not in available:
@@ -203,11 +211,11 @@ def content(source: Source, spec: PackSpec) -> Content:
     branch pages for the same link."""
     lang, period = spec.lang, spec.period
     names, available = branch_names(source), periods(source)
-    check(spec, names, available)
     # a branch's pack ranks it among its own company's branches beside its company's figures; the pack without a
     # branch is the company's, or the corporation's when the warehouse holds several companies
     companies = branch_companies(source)
-    company = companies.get(spec.branch) if spec.branch else None
+    check(spec, names, available, set(companies.values()))
+    company = companies.get(spec.branch) if spec.branch else spec.company
     peers = {b: n for b, n in names.items() if company is None or companies.get(b) == company}
     several = len(set(companies.values())) > 1
     first = available[0]
@@ -257,21 +265,32 @@ def content(source: Source, spec: PackSpec) -> Content:
                built_at=formats.fmt_datetime(formats.as_utc(info["built_at"]), lang),
                latest=formats.fmt_period(info["latest_period"], lang))
     scope_name = (f"{names[spec.branch]} ({spec.branch})" if spec.branch
-                  else t("metric.corporation" if several else "metric.company", lang))
+                  else t("metric.corporation" if several and company is None else "metric.company", lang))
     return Content(
-        lang=lang, org=t("app.company", lang), title=t("pack.title", lang), scope=scope_name,
+        lang=lang, org=organisation(source, company, several, lang), title=t("pack.title", lang), scope=scope_name,
         period=formats.fmt_period(period, lang, "long"), compared=t("pack.compared_with", lang, cmp=cmp_label),
         headline=headline, rows=card_rows(families),
         kpis_title=t("overview.cards_for", lang, scope=names[spec.branch] if spec.branch else scope_name,
                      period=formats.fmt_period(period, lang, "long")),
         trends_title=t("pack.trends_title", lang, range=formats.fmt_period_range(start, period, lang)),
-        figures=trend_figures(source, kpis, spec, start, peers, company),
+        figures=trend_figures(source, kpis, spec, start, peers, company, scope_name),
         provisional=t("pack.provisional", lang) if not marks.empty else None,
         provisional_note=t("pack.provisional_note", lang),
         notes=provisional_notes(marks, names, lang, bool(spec.branch)),
         footer=footer,
         scope_note=t("pack.scope_branch" if spec.branch else "pack.scope_company", lang,
                      count=formats.fmt_number(len(peers), lang)))
+
+
+def organisation(source: Source, company: str | None, several: bool, lang: str) -> str:
+    """Whose pack it is: the company (by name when the warehouse holds several), or the corporation."""
+    if not several:
+        return t("app.company", lang)
+    if company is None:
+        return t("app.corporation", lang)
+    names = source.query("company_list")
+    row = names[names["company_code"] == company]
+    return row.iloc[0]["company_name_vi" if lang == "vi" else "company_name_en"] if len(row) else company
 
 
 def card_rows(families: list[FamilyView]) -> list[list[FamilyView]]:
@@ -286,7 +305,7 @@ def card_rows(families: list[FamilyView]) -> list[list[FamilyView]]:
 
 
 def trend_figures(source: Source, kpis: pd.DataFrame, spec: PackSpec, start: dt.date, names: dict[str, str],
-                  company_code: str | None = None) -> list:
+                  company_code: str | None = None, top_name: str | None = None) -> list:
     """The trend of each family's headline KPI over the link's range: the branch with its company (`company_code`;
     per branch for counts) or the company (the corporation for None) alone, the target in force and the events."""
     lang, period = spec.lang, spec.period
@@ -296,7 +315,7 @@ def trend_figures(source: Source, kpis: pd.DataFrame, spec: PackSpec, start: dt.
            if spec.branch else company)
     targets = source.query("targets_in_force", period_from=start, period_to=period)
     events = charts.scope_events(source.query("events_in_range", period_from=start, period_to=period), scope, lang)
-    name = names[spec.branch] if spec.branch else t("metric.company", lang)
+    name = names[spec.branch] if spec.branch else (top_name or t("metric.company", lang))
     figures = []
     for k in kpis[kpis["kpi"].isin(TREND_KPIS)].to_dict("records"):
         col, unit = k["column_name"], k["unit"]

@@ -220,19 +220,21 @@ def biggest_misses(kpis: pd.DataFrame, branch_rows: pd.DataFrame, targets: pd.Da
 
 
 def misses_sentence(kpis: pd.DataFrame, branch_rows: pd.DataFrame, targets: pd.DataFrame, period: dt.date,
-                    lang: str) -> str:
+                    lang: str, companies: bool = False) -> str:
     """The headline of a view (the overview and the PDF pack): how many branch x KPI pairs in `branch_rows` miss
-    their target in `period`, and the three furthest short, each with its value and target."""
+    their target in `period`, and the three furthest short, each with its value and target. `companies`: the rows
+    are companies (the corporation's overview)."""
     every = biggest_misses(kpis, branch_rows, targets, period, lang, n=len(kpis) * len(branch_rows))
     when = fmt_period(period, lang)
     if targets.empty:
         return t("misses.no_targets", lang, period=when)
     if not every:
-        return t("misses.none", lang, period=when)
+        return t("misses.none_companies" if companies else "misses.none", lang, period=when)
     items = "; ".join(t("misses.item", lang, branch=m.branch_name, kpi=m.label,
                         value=fmt_kpi(m.value, m.unit, lang), target=fmt_kpi(m.target, m.unit, lang))
                       for m in every[:3])
-    return t("misses.sentence", lang, period=when, count=fmt_number(len(every), lang), items=items)
+    return t("misses.sentence_companies" if companies else "misses.sentence", lang, period=when,
+             count=fmt_number(len(every), lang), items=items)
 
 
 def rank(branch_rows: pd.DataFrame, column: str, direction: str | None, period: dt.date) -> dict[str, int]:

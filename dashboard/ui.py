@@ -352,7 +352,8 @@ def sidebar(ctx: Page) -> None:
     periods = [links.period_key(p) for p in ctx.periods]
     on = {"on_change": _on_control, "args": (ctx, keys)}
     with st.sidebar:
-        st.markdown(f"**{escape_markdown(ctx.t('app.title'))}**")
+        title = "app.title_corporation" if len(ctx.companies) > 1 else "app.title"
+        st.markdown(f"**{escape_markdown(ctx.t(title))}**")
         st.segmented_control(ctx.t("control.language"), ["vi", "en"], default=state.lang, key=keys["lang"],
                              format_func=lambda x: t(f"lang.{x}", ctx.lang), **on)
         navigation(ctx)

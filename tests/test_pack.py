@@ -353,3 +353,67 @@ def test_the_page_pack_reads_the_page_queries(sample_env, packs):
     with pack.open_warehouse() as source:
         text = text_of(pack.pdf_bytes(PageLike(source), pack.PackSpec(PERIOD, BRANCH)))
     assert text == text_of(packs[f"bao-cao_{BRANCH}_{TO}.pdf"])
+
+
+# ---------------------------------------------------------------- a corporation's packs
+
+
+@pytest.fixture(scope="module")
+def corporation_packs(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
+    """The committed three-company sample built, and three of its packs made through the command line: a branch of
+    Quảng Trị (PC02), Quảng Trị's own, and the corporation's."""
+    from dashboard.build import build
+
+    data = tmp_path_factory.mktemp("corporation-pack-data")
+    build(config.SAMPLE_DIR / "corporation", data)
+    out = tmp_path_factory.mktemp("corporation-packs")
+    assert run_cli(data, "--to", TO, "--branch", "PC02BB", "--branch", "pc02", "--branch", "EVNCPC",
+                   "--out", str(out)) == 0
+    files = {p.name: p for p in out.glob("*.pdf")}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for path in files.values():
+        pypdfium2.PdfDocument(str(path))[0].render(scale=2).to_pil().save(ARTIFACTS / f"corporation_{path.stem}.png")
+    return data, files
+
+
+def test_a_corporation_makes_branch_company_and_corporation_packs(corporation_packs):
+    data, files = corporation_packs
+    assert sorted(files) == sorted(f"bao-cao_{c}_{TO}.pdf" for c in ("PC02BB", "PC02", "EVNCPC"))
+    con = warehouse.connect(warehouse.current(data).path)
+    try:
+        peers = con.execute("select count(*) from branches where company_code = 'PC02'").fetchall()[0][0]
+        name = con.execute("select company_name_vi from companies where company_code = 'PC02'").fetchall()[0][0]
+        corp = con.execute("select customers from corporation_month where period = ?", [PERIOD]).fetchall()[0][0]
+        own = con.execute("select customers from company_month where company_code = 'PC02' and period = ?",
+                          [PERIOD]).fetchall()[0][0]
+    finally:
+        con.close()
+    branch = text_of(files[f"bao-cao_PC02BB_{TO}.pdf"])
+    assert name.upper() in branch.upper()  # the branch's own company heads its pack
+    ranks = re.findall(t("pack.rank", "vi", rank=r"\d+/(\d+)"), branch)
+    # ranked among its company's branches only (fewer where a branch has no value, e.g. no completed request)
+    assert ranks and max(int(r) for r in ranks) == peers
+    company = text_of(files[f"bao-cao_PC02_{TO}.pdf"])
+    assert name.upper() in company.upper() and formats.fmt_kpi(own, "count", "vi") in company
+    top = text_of(files[f"bao-cao_EVNCPC_{TO}.pdf"])
+    assert t("app.corporation", "vi").upper() in top.upper() and t("metric.corporation", "vi") in top
+    assert formats.fmt_kpi(corp, "count", "vi") in top
+
+
+def test_the_corporation_default_is_every_branch_every_company_and_the_corporation(corporation_packs, tmp_path,
+                                                                                   monkeypatch):
+    data, _ = corporation_packs
+    monkeypatch.setattr(pack, "pdf_bytes", lambda source, spec: b"%PDF-1.7 stub")
+    assert run_cli(data, "--to", TO, "--out", str(tmp_path)) == 0
+    con = warehouse.connect(warehouse.current(data).path)
+    codes = [c for (c,) in con.execute("select branch_code from branches union all select distinct company_code "
+                                       "from branches").fetchall()]
+    con.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"bao-cao_{c}_{TO}.pdf" for c in [*codes, "EVNCPC"])
+
+
+def test_an_unknown_company_or_branch_is_refused_naming_it(corporation_packs, tmp_path, capsys):
+    data, _ = corporation_packs
+    assert run_cli(data, "--to", TO, "--branch", "PC99", "--out", str(tmp_path)) == 2
+    assert "PC99" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

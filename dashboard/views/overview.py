@@ -75,7 +75,8 @@ def branch_rows():
 
 
 def draw_misses():
-    st.markdown(f"**{escape_markdown(scorecard.misses_sentence(kpis(), branch_rows(), targets(), period, ctx.lang))}**")
+    st.markdown(f"**{escape_markdown(scorecard.misses_sentence(kpis(), branch_rows(), targets(), period, ctx.lang,
+                                                                 ctx.by_company))}**")
 
 
 def draw_scorecards():

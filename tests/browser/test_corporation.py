@@ -1,0 +1,65 @@
+"""In Chromium: a corporation's warehouse (the committed three-company sample) on its own app. The overview opens at
+the corporation level (its cards and the companies ranked), the sidebar's company picker opens one company (the
+URL says so, its branches show), and that URL opened afresh shows the same view. Screenshots in test-artifacts/."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from dashboard import config, warehouse
+from dashboard.build import build
+from tests.browser.conftest import free_port, screenshot, start_app, wait_rendered
+
+
+@pytest.fixture(scope="module")
+def corporation_app(tmp_path_factory, chromium_path):
+    data = tmp_path_factory.mktemp("corporation-browser")
+    build(config.SAMPLE_DIR / "corporation", data)
+    port = free_port()
+    proc = start_app(data, port)
+    yield f"http://127.0.0.1:{port}", data
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def main_text(page) -> str:
+    return page.locator('[data-testid="stMainBlockContainer"]').inner_text()
+
+
+def test_the_corporation_ranks_its_companies_and_opens_one(browser, corporation_app):
+    url, data = corporation_app
+    con = warehouse.connect(warehouse.current(data).path)
+    try:
+        companies = dict(con.execute("select company_code, company_name_vi from companies where company_code in "
+                                     "(select company_code from branches)").fetchall())
+    finally:
+        con.close()
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{url}/?lang=vi")
+    wait_rendered(page)
+    text = main_text(page)
+    assert "Toàn Tổng công ty" in text and "Xếp hạng các công ty" in text
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "corporation_overview")
+
+    # the sidebar's company picker: Quảng Trị (PC02)
+    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Công ty điện lực")
+    picker.click()
+    page.get_by_role("option", name=f"{companies['PC02']} (PC02)").click()
+    page.wait_for_url("**company=PC02**", timeout=30_000)
+    wait_rendered(page)
+    text = main_text(page)
+    assert companies["PC02"] in text and "Xếp hạng các công ty" not in text
+    screenshot(page, "corporation_company_PC02")
+
+    # the URL, opened afresh, shows the same view
+    fresh = context.new_page()
+    fresh.goto(page.url)
+    wait_rendered(fresh)
+    assert main_text(fresh) == main_text(page)
+    context.close()
