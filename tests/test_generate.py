@@ -115,6 +115,15 @@ def test_bad_arguments_are_refused(tmp_path):
         gen.generate(tmp_path, customers=10)
 
 
+def test_a_few_customers_still_calibrate(tmp_path):
+    """100 customers have 0 Zalo users at 2020-08-31 (1,196 x 100 / 290,000 rounds to 0): the ramp still rises."""
+    gen.generate(tmp_path, customers=100)
+    app, zalo = _one(_connect(tmp_path), """SELECT count(*) FILTER (app_registered_on <= DATE '2020-08-31'),
+        count(*) FILTER (zalo_registered_on <= DATE '2020-08-31') FROM customers
+        WHERE connected_on <= DATE '2020-08-31' AND coalesce(disconnected_on, DATE '9999-12-31') > DATE '2020-08-31'""")
+    assert (app, zalo) == (round(13_766 * 100 / 290_000), 0)
+
+
 def test_cli_run_writes_and_prints_a_timing_summary(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     cli.generate_arguments(parser)
