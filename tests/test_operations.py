@@ -146,11 +146,10 @@ def test_what_changed_after_a_load_is_the_new_period_and_the_values_it_moved(two
     con.execute("attach $p as a (read_only)", {"p": str(old)})
     con.execute("attach $p as b (read_only)", {"p": str(new)})
     expected = set()
-    for scope, table, key in (("branch", "branch_month", "branch_code"), ("company", "company_month", "null")):
+    for scope, table, key in (("branch", "branch_month", "branch_code"), ("company", "company_month", "company_code")):
         for col in columns:
             rows = con.execute(
-                f"select {key}, a.period from a.{table} as a join b.{table} as bb using (period"  # noqa: S608
-                f"{', branch_code' if scope == 'branch' else ''}) "
+                f"select {key}, a.period from a.{table} as a join b.{table} as bb using (period, {key}) "  # noqa: S608
                 f"where a.{col} is distinct from bb.{col} "
                 f"and coalesce(abs(a.{col} - bb.{col}) > 1e-9 * greatest(abs(a.{col}), abs(bb.{col})), true)"
             ).fetchall()
@@ -183,7 +182,7 @@ def test_what_changed_sees_a_hand_edited_correction(two_versions, tmp_path):
     assert rows == [
         ("branch", "PC08AA", "2021-03", "email_coverage", "changed"),  # a value gone: the largest move
         ("branch", "PC08CC", "2022-08", "app_share", "changed"),  # +50%
-        ("company", None, "2022-10", "customers", "changed"),
+        ("company", "PC08", "2022-10", "customers", "changed"),  # the company, by its code
     ]
     assert found.loc[1, "relative_change"] == pytest.approx(0.5)
     assert found.loc[1, "label_vi"] and found.loc[1, "unit"] == "share"

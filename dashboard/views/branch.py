@@ -21,7 +21,7 @@ def choose_branch():
     """The branch shown: the first chosen in the link, or the one picked here (written to the URL as branch=)."""
     code = ctx.state.branches[0] if ctx.state.branches else None
     st.session_state[CHOICE_KEY] = code
-    st.selectbox(ctx.t("control.branch"), list(ctx.branch_names), key=CHOICE_KEY,
+    st.selectbox(ctx.t("control.branch"), ctx.scope_branches, key=CHOICE_KEY,
                  format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
                  placeholder=ctx.t("branch.placeholder"), on_change=on_choose)
     if len(ctx.state.branches) > 1:
@@ -37,7 +37,8 @@ def rank_rows(code):
     """scorecard.rank_rows, with the period each KPI reaches its target in force (`expected`) and EVN's 2025 target
     (`expected_evn`) at the current trend."""
     kpis = ui.kpi_catalog(ctx)
-    rows = ctx.query("branch_kpis", branches=list(ctx.branch_names), period_from=period, period_to=period)
+    # ranked among its own company's branches, beside its company's figures
+    rows = ctx.query("branch_kpis", branches=ctx.scope_branches, period_from=period, period_to=period)
     company = ctx.query("company_kpis", company=ctx.company, period_from=period, period_to=period)
     data = scorecard.rank_rows(kpis, rows, company, targets(), code, period, ctx.lang)
     reach = expected(code)
@@ -75,7 +76,7 @@ def draw_ranks(code):
         ctx.t("col.kpi"): data["label"],
         ctx.t("col.value"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["value"], data["unit"])],
         ctx.t("col.rank"): [formats.fmt_rank(r, n, ctx.lang) for r, n in zip(data["rank"], data["ranked"])],
-        ctx.t("metric.company"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["company"], data["unit"])],
+        ctx.top_label(): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["company"], data["unit"])],
         ctx.t("col.target"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(data["target"], data["unit"])],
         ctx.t("col.status"): states,
         ctx.t("col.expected"): data["expected"],

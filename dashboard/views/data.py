@@ -445,7 +445,8 @@ def draw_changes():
              "removed": ctx.t("ops.change.removed")}
     shown = pd.DataFrame({
         ctx.t("col.kpi"): found[label_col],
-        ctx.t("ops.col.branch"): [ctx.t("metric.company") if s == "company" else (n if isinstance(n, str) else c)
+        ctx.t("ops.col.branch"): [(ctx.company_name(c) if len(ctx.companies) > 1 and isinstance(c, str)
+                                   else ctx.t("metric.company")) if s == "company" else (n if isinstance(n, str) else c)
                                   for s, n, c in zip(found["scope"], found["branch_name"], found["branch_code"])],
         ctx.t("ops.col.period"): [period_text(p) for p in found["period"]],
         ctx.t("ops.col.before"): [formats.fmt_kpi(v, u, ctx.lang) for v, u in zip(found["old_value"], found["unit"])],

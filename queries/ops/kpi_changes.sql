@@ -1,6 +1,7 @@
 -- title: Chỉ tiêu thay đổi giữa hai phiên bản dữ liệu
 -- title_en: KPI values that moved between two data versions
--- grain: one row per KPI, branch (branch_code empty: the company) and period whose value differs
+-- grain: one row per KPI, branch (scope company: branch_code holds the company's code, empty in a version built
+--   before the corporation level) and period whose value differs
 -- params: kpi_columns, tolerance
 -- description: runs on an in-memory DuckDB with two warehouse files attached read-only as `older` and
 --   `newer` (dashboard/operations.py, what_changed), not on the published warehouse, so it is kept out of
@@ -13,18 +14,18 @@ with older_wide as (
     select 'branch' as scope, branch_code, period, columns(lambda c: list_contains($kpi_columns, c))::double
     from older.branch_month
     union all by name
-    select 'company' as scope, null as branch_code, period,
+    select 'company' as scope, json_extract_string(to_json(cm), '$.company_code') as branch_code, period,
         columns(lambda c: list_contains($kpi_columns, c))::double
-    from older.company_month
+    from older.company_month as cm
 ),
 
 newer_wide as (
     select 'branch' as scope, branch_code, period, columns(lambda c: list_contains($kpi_columns, c))::double
     from newer.branch_month
     union all by name
-    select 'company' as scope, null as branch_code, period,
+    select 'company' as scope, json_extract_string(to_json(cm), '$.company_code') as branch_code, period,
         columns(lambda c: list_contains($kpi_columns, c))::double
-    from newer.company_month
+    from newer.company_month as cm
 ),
 
 older_long as (
