@@ -46,11 +46,30 @@ def generate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="directory to write the exports to (default: <DASHBOARD_DATA_DIR>/exports)")
     parser.add_argument("--customers", type=int, default=generate.DEFAULT_CUSTOMERS,
-                        help=f"number of customers (default {generate.DEFAULT_CUSTOMERS:,}, about 14 million bills)")
+                        help=f"customers of PC08 (default {generate.DEFAULT_CUSTOMERS:,}, about 14 million bills); "
+                             "other companies in proportion")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED,
                         help=f"random seed (default {generate.DEFAULT_SEED})")
     parser.add_argument("--format", choices=generate.FORMATS, default="parquet", dest="format",
                         help="file format (default parquet)")
+    parser.add_argument("--companies", type=_companies, default=1, metavar="N",
+                        help=f"EVNCPC companies, 1 to {len(generate.COMPANIES)}: PC08 (--customers) and the first "
+                             f"N - 1 others in code order, sized in proportion (default 1; "
+                             f"{len(generate.COMPANIES)}: all of EVNCPC, about 4.1 million customers at the default "
+                             f"size)")
+
+
+def _companies(text: str) -> int:
+    """--companies N (argparse type): a whole number from 1 to 13."""
+    from dashboard import generate
+
+    try:
+        return generate.check_companies(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of companies: give a whole number from 1 to {len(generate.COMPANIES)} "
+            f"(PC08 and the first N - 1 other EVNCPC companies; {len(generate.COMPANIES)} is all of EVNCPC)"
+        ) from None
 
 
 def run_generate(args: argparse.Namespace) -> int:
@@ -67,12 +86,14 @@ def run_generate(args: argparse.Namespace) -> int:
         _progress(fraction, message)
 
     try:
-        rows = generate.generate(out, customers=args.customers, seed=args.seed, fmt=args.format, progress=progress)
+        rows = generate.generate(out, customers=args.customers, seed=args.seed, fmt=args.format, progress=progress,
+                                 companies=args.companies)
     except (ValueError, OSError, duckdb.Error) as exc:
         print(f"generate failed: {exc}", file=sys.stderr)
         return 1
     total = time.perf_counter() - t0
-    print(f"wrote {args.format} exports to {out} (customers={args.customers:,}, seed={args.seed})")
+    companies = "" if args.companies == 1 else f", companies={args.companies}: {rows['customers']:,} customers in all"
+    print(f"wrote {args.format} exports to {out} (customers={args.customers:,}, seed={args.seed}{companies})")
     for name, count in rows.items():
         print(f"  {name:<17} {count:>12,} rows")
     print("timings:")
@@ -500,7 +521,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "generate": Command(
-        "write synthetic PC Phú Yên exports",
+        "write synthetic exports: PC Phú Yên, or with --companies up to all thirteen EVNCPC companies",
         f"{PROG} generate --out data/exports/synthetic --customers 290000 --format parquet",
         ((0, "exports written"), (1, "generation failed (message on stderr)"), (2, "bad arguments")),
         generate_arguments, run_generate),

@@ -1,6 +1,6 @@
-"""Synthetic PC Phú Yên exports: every table of the export contract, 2019-01 to 2022-12.
+"""Synthetic PC Phú Yên exports, or EVNCPC's: every table of the export contract, 2019-01 to 2022-12.
 
-`python -m dashboard generate --out DIR [--customers N] [--seed S] [--format csv|parquet]`
+`python -m dashboard generate --out DIR [--customers N] [--seed S] [--format csv|parquet] [--companies N]`
 
 Everything is drawn with vectorized numpy from one seed, so a given seed and size always give
 the same content. Customers are drawn in blocks of at most BLOCK_CUSTOMERS (300,000: the default
@@ -9,16 +9,25 @@ block's rows are appended to the files, so memory stays ~2-2.5 GB at any size. F
 the columns and DuckDB types of `dashboard.contract`: Parquet is written by pyarrow (zstd, one or
 more row groups per block), CSV by DuckDB `COPY ... TO` (UTF-8, header, comma, ISO dates, '.'
 decimals, empty for NULL), each in a background thread while the next table is drawn. The
-reference tables (branches, channels, targets, annotations) are kept by hand in
-`sample_data/reference/*.csv` and copied into the output.
+reference tables (companies, branches, channels, targets, annotations) are kept by hand in
+`sample_data/reference/*.csv` and copied into the output (companies: the rows of the companies generated).
+
+Companies (`--companies N`, 1-13): PC08 with --customers customers and exactly what a single-company run
+writes, plus the first N - 1 other EVNCPC companies in code order (13: the whole corporation, ~4.1 M
+customers at the default size), one after another through the same blocks and files. Each other company
+is sized in proportion to its estimated customers, has its own branches (COMPANY_BRANCHES: their rows of
+branches.csv are written from there), its own pace (COMPANIES) and its own random streams and id range
+(`_block_streams`, ID_COMPANY_STRIDE). targets and annotations are copied as kept: rows without a branch
+apply to every company, branch rows are PC08's.
 
 Shape of the data the build can rely on:
 * bills: one per active customer and period (industry read 3 times, the largest businesses twice
   a month, on distinct days); read_on on days 1-20 of the period; bill_id rises with
-  (period, read_on) over the whole table (the ids of every block are planned from the customers
+  (period, read_on) over a company's bills (the ids of every block are planned from the customers
   before any bill is drawn; in the file, rows are in id order within a block); kwh and
   offset_kwh are whole numbers stored as DOUBLE. Payment and request ids rise with the payment
-  and submission date within a block; every id is unique over the whole table.
+  and submission date within a block; every id is unique over the whole table, all companies
+  together (company PCxx's ids, but PC08's, are offset by xx * 10^10).
 * estimates: an estimated bill bills the customer's previous billed kWh (its offset_kwh is 0);
   the next remote or manual bill carries offset_kwh = Σ over the run (actual − estimated), and
   every bill whose previous bill was not estimated has offset_kwh = 0. A customer's first bill in
@@ -34,14 +43,18 @@ just enough customers nearest the cutoff have their registration date mirrored a
 2020-08-31 to hit the figures exactly. At other sizes the app and Zalo counts scale with the
 number of customers (13,766 × N / 290,000), the coverages stay 97.56 % and 24.18 %. With
 several blocks, each block is calibrated to its share and the last one to what makes the totals
-exactly those figures.
+exactly those figures. The other companies are calibrated the same way to targets scaled by their pace
+(e.g. pace 1.1: 26.6 % email, 1.1 × 13,766 app users per 290,000 customers; phone: the 2.44 % missing
+divided by the pace), so their 2020-08 figures are plausible, not reported.
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -57,6 +70,11 @@ DEFAULT_SEED = 8
 BLOCK_CUSTOMERS = 300_000  # customers drawn at a time (the default size is one block); bounds the memory
 SAMPLE_CUSTOMERS = 1_200  # sample_data/sample: CSV, every file under 5 MB (bills.csv ~3.9 MB)
 SAMPLE_DIR = config.SAMPLE_DIR / "sample"
+# sample_data/corporation: three companies (PC01, PC02, PC08: 385 customers, every branch with some) in CSV,
+# every file under 1.5 MB (bills.csv ~1.3 MB)
+CORPORATION_CUSTOMERS = 150
+CORPORATION_COMPANIES = 3
+CORPORATION_DIR = config.SAMPLE_DIR / "corporation"
 FORMATS = ("parquet", "csv")
 REFERENCE_DIR = config.SAMPLE_DIR / "reference"
 REFERENCE_TABLES = [name for name, t in contract.TABLES.items() if t.reference_data]
@@ -111,9 +129,154 @@ BRANCHES = [
 BRANCH_CODES = [b[0] for b in BRANCHES]
 BRANCH_SHARE = np.array([b[1] for b in BRANCHES]) / sum(b[1] for b in BRANCHES)
 _KWH = np.array([b[2] for b in BRANCHES])
-BRANCH_KWH = _KWH / np.exp((BRANCH_SHARE * np.log(_KWH)).sum())  # company household median stays 139
+_KWH_NORM = np.exp((BRANCH_SHARE * np.log(_KWH)).sum())
+BRANCH_KWH = _KWH / _KWH_NORM  # company household median stays 139
 BRANCH_DIGITAL = np.array([b[3] for b in BRANCHES])
 MOUNTAIN = np.array([b[4] for b in BRANCHES])
+
+# ---------------------------------------------------------------- companies
+# EVNCPC's thirteen power companies (`--companies N`: PC08 and the first N - 1 others in code order). Per company:
+# estimated customers (PC08's is --customers, the others' in proportion) and pace, which multiplies the digital
+# ramps (app, email, Zalo, phone on the share still missing) and the online shares of payments and requests.
+# sample_data/reference/companies.csv says the same in its notes (a test keeps them equal).
+CALIBRATED = "PC08"  # the company of the published report: today's streams, ids and exact calibration
+COMPANIES = {
+    "PC01": (265_000, 0.95), "PC02": (190_000, 0.90), "PC03": (330_000, 1.10), "PC04": (370_000, 1.30),
+    "PC05": (430_000, 0.95), "PC06": (350_000, 0.95), "PC07": (440_000, 1.05), "PC08": (290_000, 1.00),
+    "PC09": (380_000, 1.15), "PC10": (360_000, 0.85), "PC11": (135_000, 0.80), "PC12": (420_000, 0.90),
+    "PC13": (150_000, 0.80),
+}
+MIN_COMPANY_CUSTOMERS = 50  # every branch of every company gets customers (a test checks the shares allow it)
+ID_COMPANY_STRIDE = 10**10  # ids of company PCxx (but PC08) run from xx * 10^10 on, so companies never share one
+
+# The other companies' branches, one per district (a branch may stand for a smaller neighbour too), coded
+# PCxxAA, PCxxBB, ... in this order and named "Điện lực <district without its TP/TX/huyện/quận>": district as in
+# branches.csv, share of the company's customers (by population, estimate), household kWh factor (on the scale of
+# PC08's branches), digital factor, mountain branch. A city (TP) or an urban district (quận) is urban, like Tuy
+# Hòa in PC08: more business customers, remote meters and online payment first.
+COMPANY_BRANCHES: dict[str, list[tuple[str, float, float, float, bool]]] = {
+    "PC01": [("TP Đồng Hới", 0.18, 1.25, 1.35, False), ("TX Ba Đồn", 0.115, 1.00, 1.00, False),
+             ("huyện Bố Trạch", 0.20, 0.95, 0.90, False), ("huyện Quảng Trạch", 0.105, 0.92, 0.85, False),
+             ("huyện Quảng Ninh", 0.10, 0.92, 0.85, False), ("huyện Lệ Thủy", 0.155, 0.92, 0.85, False),
+             ("huyện Tuyên Hóa", 0.09, 0.72, 0.60, True), ("huyện Minh Hóa", 0.055, 0.68, 0.50, True)],
+    "PC02": [("TP Đông Hà", 0.17, 1.25, 1.35, False), ("TX Quảng Trị", 0.045, 1.05, 1.05, False),
+             ("huyện Vĩnh Linh", 0.14, 0.95, 0.90, False), ("huyện Gio Linh", 0.115, 0.92, 0.85, False),
+             ("huyện Cam Lộ", 0.075, 0.92, 0.85, False), ("huyện Triệu Phong", 0.15, 0.92, 0.85, False),
+             ("huyện Hải Lăng", 0.14, 0.92, 0.85, False), ("huyện Hướng Hóa", 0.115, 0.72, 0.55, True),
+             ("huyện Đakrông", 0.05, 0.62, 0.45, True)],
+    "PC03": [("TP Huế", 0.355, 1.25, 1.40, False), ("TX Hương Thủy", 0.095, 1.05, 1.05, False),
+             ("TX Hương Trà", 0.09, 1.00, 1.00, False), ("huyện Phong Điền", 0.08, 0.92, 0.85, False),
+             ("huyện Quảng Điền", 0.07, 0.90, 0.85, False), ("huyện Phú Vang", 0.13, 0.92, 0.90, False),
+             ("huyện Phú Lộc", 0.115, 0.92, 0.90, False), ("huyện Nam Đông", 0.025, 0.65, 0.50, True),
+             ("huyện A Lưới", 0.04, 0.62, 0.45, True)],
+    "PC04": [("quận Hải Châu", 0.19, 1.35, 1.45, False), ("quận Thanh Khê", 0.17, 1.30, 1.40, False),
+             ("quận Sơn Trà", 0.14, 1.30, 1.35, False), ("quận Ngũ Hành Sơn", 0.085, 1.30, 1.35, False),
+             ("quận Liên Chiểu", 0.15, 1.20, 1.25, False), ("quận Cẩm Lệ", 0.135, 1.20, 1.25, False),
+             ("huyện Hòa Vang", 0.13, 0.95, 0.90, False)],
+    "PC05": [("TP Tam Kỳ", 0.12, 1.20, 1.30, False), ("TP Hội An", 0.08, 1.30, 1.40, False),
+             ("TX Điện Bàn", 0.16, 1.05, 1.05, False), ("huyện Duy Xuyên", 0.085, 0.95, 0.90, False),
+             ("huyện Đại Lộc", 0.10, 0.92, 0.85, False), ("huyện Quế Sơn", 0.06, 0.90, 0.85, False),
+             ("huyện Thăng Bình", 0.13, 0.92, 0.85, False), ("huyện Núi Thành", 0.095, 0.95, 0.90, False),
+             ("huyện Phú Ninh", 0.055, 0.92, 0.85, False), ("huyện Tiên Phước", 0.05, 0.80, 0.70, False),
+             ("huyện Bắc Trà My", 0.035, 0.65, 0.50, True), ("huyện Nam Giang", 0.03, 0.62, 0.45, True)],
+    "PC06": [("TP Quảng Ngãi", 0.235, 1.20, 1.30, False), ("TX Đức Phổ", 0.11, 0.95, 0.90, False),
+             ("huyện Bình Sơn", 0.14, 0.98, 0.95, False), ("huyện Sơn Tịnh", 0.075, 0.92, 0.85, False),
+             ("huyện Tư Nghĩa", 0.12, 0.92, 0.85, False), ("huyện Nghĩa Hành", 0.07, 0.90, 0.80, False),
+             ("huyện Mộ Đức", 0.10, 0.90, 0.85, False), ("huyện Ba Tơ", 0.045, 0.65, 0.50, True),
+             ("huyện Sơn Hà", 0.06, 0.65, 0.50, True), ("huyện Trà Bồng", 0.045, 0.62, 0.45, True)],
+    "PC07": [("TP Quy Nhơn", 0.20, 1.25, 1.35, False), ("TX An Nhơn", 0.115, 1.00, 1.00, False),
+             ("TX Hoài Nhơn", 0.135, 1.00, 0.95, False), ("huyện Tuy Phước", 0.115, 0.95, 0.90, False),
+             ("huyện Phù Cát", 0.12, 0.92, 0.85, False), ("huyện Phù Mỹ", 0.105, 0.90, 0.85, False),
+             ("huyện Tây Sơn", 0.08, 0.92, 0.85, False), ("huyện Hoài Ân", 0.055, 0.85, 0.75, False),
+             ("huyện An Lão", 0.025, 0.62, 0.45, True), ("huyện Vân Canh", 0.025, 0.62, 0.45, True),
+             ("huyện Vĩnh Thạnh", 0.025, 0.62, 0.45, True)],
+    "PC09": [("TP Nha Trang", 0.36, 1.30, 1.40, False), ("TP Cam Ranh", 0.10, 1.05, 1.05, False),
+             ("TX Ninh Hòa", 0.17, 0.95, 0.90, False), ("huyện Vạn Ninh", 0.095, 0.92, 0.85, False),
+             ("huyện Diên Khánh", 0.11, 1.00, 1.00, False), ("huyện Cam Lâm", 0.085, 0.95, 0.90, False),
+             ("huyện Khánh Vĩnh", 0.045, 0.65, 0.50, True), ("huyện Khánh Sơn", 0.035, 0.62, 0.45, True)],
+    "PC10": [("TP Pleiku", 0.245, 1.20, 1.30, False), ("TX An Khê", 0.055, 0.95, 0.90, False),
+             ("TX Ayun Pa", 0.035, 0.90, 0.85, False), ("huyện Chư Păh", 0.07, 0.80, 0.70, False),
+             ("huyện Chư Prông", 0.09, 0.75, 0.60, True), ("huyện Chư Sê", 0.10, 0.82, 0.75, False),
+             ("huyện Đak Đoa", 0.085, 0.78, 0.65, True), ("huyện Đức Cơ", 0.055, 0.75, 0.60, True),
+             ("huyện Ia Grai", 0.09, 0.80, 0.70, False), ("huyện Kbang", 0.055, 0.70, 0.55, True),
+             ("huyện Krông Pa", 0.07, 0.68, 0.50, True), ("huyện Mang Yang", 0.05, 0.70, 0.55, True)],
+    "PC11": [("TP Kon Tum", 0.375, 1.15, 1.25, False), ("huyện Đăk Hà", 0.14, 0.85, 0.75, False),
+             ("huyện Đăk Tô", 0.085, 0.80, 0.70, False), ("huyện Ngọc Hồi", 0.10, 0.85, 0.75, False),
+             ("huyện Đăk Glei", 0.09, 0.62, 0.45, True), ("huyện Sa Thầy", 0.10, 0.68, 0.50, True),
+             ("huyện Kon Rẫy", 0.055, 0.65, 0.50, True), ("huyện Kon Plông", 0.055, 0.62, 0.45, True)],
+    "PC12": [("TP Buôn Ma Thuột", 0.26, 1.20, 1.30, False), ("TX Buôn Hồ", 0.055, 0.95, 0.90, False),
+             ("huyện Ea H'leo", 0.065, 0.75, 0.60, True), ("huyện Ea Súp", 0.04, 0.68, 0.50, True),
+             ("huyện Krông Năng", 0.075, 0.80, 0.70, False), ("huyện Cư M'gar", 0.105, 0.85, 0.75, False),
+             ("huyện Ea Kar", 0.09, 0.85, 0.75, False), ("huyện M'Đrắk", 0.04, 0.68, 0.50, True),
+             ("huyện Krông Pắc", 0.125, 0.88, 0.80, False), ("huyện Krông Bông", 0.05, 0.70, 0.55, True),
+             ("huyện Krông Ana", 0.06, 0.85, 0.75, False), ("huyện Lắk", 0.035, 0.68, 0.50, True)],
+    "PC13": [("TP Gia Nghĩa", 0.12, 1.10, 1.20, False), ("huyện Cư Jút", 0.16, 0.85, 0.75, False),
+             ("huyện Đắk Mil", 0.165, 0.88, 0.80, False), ("huyện Krông Nô", 0.115, 0.75, 0.60, True),
+             ("huyện Đắk Song", 0.115, 0.78, 0.65, False), ("huyện Đắk R'lấp", 0.145, 0.85, 0.75, False),
+             ("huyện Đắk Glong", 0.095, 0.65, 0.50, True), ("huyện Tuy Đức", 0.085, 0.65, 0.50, True)],
+}
+DISTRICT_KINDS = ("TP ", "TX ", "huyện ", "quận ")  # city, town, rural district, urban district
+URBAN_KINDS = ("TP ", "quận ")
+
+
+@dataclass(frozen=True, eq=False)
+class Company:
+    """A power company as the generator draws it: its branches (codes, shares and factors) and its pace."""
+
+    code: str
+    number: int  # 1..13, the xx of PCxx: its random streams and id range
+    pace: float
+    codes: list[str]
+    share: np.ndarray  # of the company's customers, summing to 1
+    kwh: np.ndarray  # household kWh factor
+    digital: np.ndarray  # digital factor (app, email, Zalo within the company)
+    mountain: np.ndarray
+    urban: np.ndarray
+
+    @property
+    def id_offset(self) -> int:
+        return 0 if self.code == CALIBRATED else self.number * ID_COMPANY_STRIDE
+
+
+def branch_rows(code: str) -> list[tuple[str, str, str]]:
+    """(branch_code, branch_name, district) of a company other than PC08 (whose branches are in branches.csv)."""
+    return [(f"{code}{letter}{letter}", "Điện lực " + _district_name(district), district)
+            for letter, (district, *_) in zip("ABCDEFGHIJKL", COMPANY_BRANCHES[code])]
+
+
+def _district_name(district: str) -> str:
+    kind = next(k for k in DISTRICT_KINDS if district.startswith(k))
+    return district[len(kind):]
+
+
+@functools.cache
+def company(code: str) -> Company:
+    """Company `code` (PC01..PC13) as drawn: PC08 from BRANCHES (its first branch, Tuy Hòa, the urban one), the
+    others from COMPANY_BRANCHES."""
+    if code == CALIBRATED:
+        return Company(code, int(code[2:]), COMPANIES[code][1], BRANCH_CODES, BRANCH_SHARE, BRANCH_KWH,
+                       BRANCH_DIGITAL, MOUNTAIN, np.arange(len(BRANCHES)) == 0)
+    rows = COMPANY_BRANCHES[code]
+    shares = np.array([r[1] for r in rows])
+    return Company(
+        code, int(code[2:]), COMPANIES[code][1], [b for b, _, _ in branch_rows(code)], shares / sum(r[1] for r in rows),
+        np.array([r[2] for r in rows]) / _KWH_NORM,  # on PC08's scale: the same factor, the same households
+        np.array([r[3] for r in rows]), np.array([r[4] for r in rows]),
+        np.array([r[0].startswith(URBAN_KINDS) for r in rows]))
+
+
+def company_codes(companies: int) -> list[str]:
+    """The companies `--companies N` generates, in code order: PC08 and the first N - 1 others."""
+    others = [c for c in sorted(COMPANIES) if c != CALIBRATED]
+    return sorted([CALIBRATED] + others[:companies - 1])
+
+
+def company_sizes(customers: int, companies: int) -> dict[str, int]:
+    """Customers per company: PC08 `customers`, the others in proportion to their estimated customers."""
+    base = COMPANIES[CALIBRATED][0]
+    return {code: customers if code == CALIBRATED
+            else max(MIN_COMPANY_CUSTOMERS, round(customers * COMPANIES[code][0] / base))
+            for code in company_codes(companies)}
 
 CUSTOMER_TYPES = list(contract.CUSTOMER_TYPES)  # household, business, industry, public, other
 HOUSEHOLD, BUSINESS, INDUSTRY, PUBLIC, OTHER = range(5)
@@ -164,20 +327,41 @@ class Curve:
         return t
 
 
-def _curves(app_share: float, zalo_share: float) -> dict[str, Curve]:
-    app_share, zalo_share = _between(app_share, 0.026, 0.115), _between(zalo_share, 0.0012, 0.011)
-    return {
-        "phone": Curve([("2008-01-01", 0.55), ("2015-01-01", 0.92), ("2019-01-01", 0.9655),
-                        ("2020-08-31", PHONE_COVERAGE_0820), ("2021-12-31", 0.982), ("2022-12-31", 0.9865)]),
-        "email": Curve([("2010-01-01", 0.02), ("2016-01-01", 0.10), ("2019-01-01", 0.196),
-                        ("2020-08-31", EMAIL_COVERAGE_0820), ("2021-12-31", 0.287), ("2022-12-31", 0.328)]),
-        "app": Curve([("2017-10-01", 0.0), ("2019-01-01", 0.004), ("2020-01-01", 0.026),
-                      ("2020-08-31", app_share), ("2021-05-31", 0.115), ("2021-12-31", 0.175), ("2022-12-31", 0.262)]),
-        "zalo": Curve([("2019-06-01", 0.0), ("2020-01-01", 0.0012), ("2020-08-31", zalo_share),
-                       ("2021-06-30", 0.011), ("2021-12-31", 0.020), ("2022-12-31", 0.037)]),
-        "remote": Curve([("2016-01-01", 0.05), ("2018-01-01", 0.30), ("2019-01-01", 0.50), ("2019-12-31", 0.68),
-                         ("2020-12-31", 0.86), ("2021-12-31", 0.945), ("2022-12-31", 0.985), ("2023-03-31", 1.0)]),
+def _paced(share: float, pace: float) -> float:
+    """A digital share at a company's pace: pace times as high (e.g. email coverage)."""
+    return share * pace
+
+
+def _paced_complement(share: float, pace: float) -> float:
+    """A share near 1 at a company's pace: the share still missing divided by the pace (phone coverage)."""
+    return share if pace == 1.0 else 1.0 - (1.0 - share) / pace
+
+
+def _curves(app_share: float, zalo_share: float, pace: float = 1.0) -> dict[str, Curve]:
+    """The company-wide ramps at a company's pace. The app and Zalo shares at 2020-08-31 come from the
+    calibration targets, which carry the pace already; remote-capable meters do not follow the pace."""
+    ramps = {
+        "phone": [("2008-01-01", 0.55), ("2015-01-01", 0.92), ("2019-01-01", 0.9655),
+                  ("2020-08-31", PHONE_COVERAGE_0820), ("2021-12-31", 0.982), ("2022-12-31", 0.9865)],
+        "email": [("2010-01-01", 0.02), ("2016-01-01", 0.10), ("2019-01-01", 0.196),
+                  ("2020-08-31", EMAIL_COVERAGE_0820), ("2021-12-31", 0.287), ("2022-12-31", 0.328)],
+        "app": [("2017-10-01", 0.0), ("2019-01-01", 0.004), ("2020-01-01", 0.026),
+                ("2020-08-31", app_share), ("2021-05-31", 0.115), ("2021-12-31", 0.175), ("2022-12-31", 0.262)],
+        "zalo": [("2019-06-01", 0.0), ("2020-01-01", 0.0012), ("2020-08-31", zalo_share),
+                 ("2021-06-30", 0.011), ("2021-12-31", 0.020), ("2022-12-31", 0.037)],
+        "remote": [("2016-01-01", 0.05), ("2018-01-01", 0.30), ("2019-01-01", 0.50), ("2019-12-31", 0.68),
+                   ("2020-12-31", 0.86), ("2021-12-31", 0.945), ("2022-12-31", 0.985), ("2023-03-31", 1.0)],
     }
+    pacing = {"phone": _paced_complement, "email": _paced, "app": _paced, "zalo": _paced}
+    curves = {}
+    for name, points in ramps.items():
+        values = [v if name not in pacing or (name in ("app", "zalo") and d == "2020-08-31") else pacing[name](v, pace)
+                  for d, v in points]
+        if name in ("app", "zalo"):
+            i = [d for d, _ in points].index("2020-08-31")
+            values[i] = _between(values[i], values[i - 1], values[i + 1])
+        curves[name] = Curve([(d, v) for (d, _), v in zip(points, values)])
+    return curves
 
 
 def _between(share: float, lo: float, hi: float) -> float:
@@ -210,14 +394,14 @@ def _pick(u: np.ndarray, cum: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- customers
-def _customers(rng: np.random.Generator, n: int, mean_gap: int | None = None,
+def _customers(rng: np.random.Generator, co: Company, n: int, mean_gap: int | None = None,
                num_start: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """n customers. `mean_gap` spaces the customer numbers (default: for n customers in all); `num_start`
-    (per branch) is the number each branch's numbers count on from (default 1000), so that blocks of
-    customers drawn one after another get distinct numbers."""
-    counts = _apportion(BRANCH_SHARE, n)
-    branch = np.repeat(np.arange(9, dtype=np.int8), counts)
-    group = np.where(MOUNTAIN[branch], 2, np.where(branch == 0, 0, 1))
+    """n customers of company `co`. `mean_gap` spaces the customer numbers (default: for n customers in all);
+    `num_start` (per branch) is the number each branch's numbers count on from (default 1000), so that blocks
+    of customers drawn one after another get distinct numbers."""
+    counts = _apportion(co.share, n)
+    branch = np.repeat(np.arange(len(co.codes), dtype=np.int8), counts)
+    group = np.where(co.mountain[branch], 2, np.where(co.urban[branch], 0, 1))
     mix = np.array([TYPE_MIX["urban"], TYPE_MIX["plain"], TYPE_MIX["mountain"]])
     ctype = _pick(rng.random(n), np.cumsum(mix, axis=1)[group])
 
@@ -238,7 +422,7 @@ def _customers(rng: np.random.Generator, n: int, mean_gap: int | None = None,
 
     # 7-digit customer numbers rising with connection date (within a block), unique within a branch
     if mean_gap is None:
-        mean_gap = _mean_gap(n)
+        mean_gap = _mean_gap(co, n)
     gaps = rng.integers(1, 2 * mean_gap, size=n)
     num = np.cumsum(gaps)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -248,7 +432,7 @@ def _customers(rng: np.random.Generator, n: int, mean_gap: int | None = None,
     # reading sessions: ~57 % of customers on days 16-20; industry 3 reads, large businesses 2 reads
     z_level = rng.standard_normal(n)
     level = LEVEL_MEDIAN[ctype] * np.exp(LEVEL_SIGMA[ctype] * z_level)
-    level = np.where(ctype == HOUSEHOLD, level * BRANCH_KWH[branch], level * np.sqrt(BRANCH_KWH[branch]))
+    level = np.where(ctype == HOUSEHOLD, level * co.kwh[branch], level * np.sqrt(co.kwh[branch]))
     reads = np.ones(n, dtype=np.int64)
     reads[ctype == INDUSTRY] = 3
     big_business = (ctype == BUSINESS) & (z_level > 1.04)  # top ~15 % of businesses
@@ -283,9 +467,9 @@ def _customers(rng: np.random.Generator, n: int, mean_gap: int | None = None,
     }
 
 
-def _mean_gap(n: int) -> int:
+def _mean_gap(co: Company, n: int) -> int:
     """Mean gap between customer numbers so that the largest branch of n customers stays within 7 digits."""
-    return max(1, min(20, 9_000_000 // max(1, int(_apportion(BRANCH_SHARE, n).max()))))
+    return max(1, min(20, 9_000_000 // max(1, int(_apportion(co.share, n).max()))))
 
 
 def _bill_key_counts(cust: dict) -> np.ndarray:
@@ -338,34 +522,35 @@ def _calibrate(day: np.ndarray, target: int, active: np.ndarray, connected: np.n
     return 0
 
 
-def _calibration_targets(n_active: int, n_customers: int) -> dict[str, int]:
-    """Registered customers at 2020-08-31 among n_active active ones (of n_customers in all)."""
+def _calibration_targets(n_active: int, n_customers: int, pace: float = 1.0) -> dict[str, int]:
+    """Registered customers at 2020-08-31 among n_active active ones (of n_customers in all): the report's
+    figures for PC08 (pace 1), scaled by the pace for the other companies."""
     scale = n_customers / REFERENCE_CUSTOMERS
     return {
-        "phone": int(round(PHONE_COVERAGE_0820 * n_active)),
-        "email": int(round(EMAIL_COVERAGE_0820 * n_active)),
-        "app": int(round(APP_USERS_0820 * scale)),
-        "zalo": int(round(ZALO_USERS_0820 * scale)),
+        "phone": int(round(_paced_complement(PHONE_COVERAGE_0820, pace) * n_active)),
+        "email": int(round(_paced(EMAIL_COVERAGE_0820, pace) * n_active)),
+        "app": int(round(_paced(APP_USERS_0820 * scale, pace))),
+        "zalo": int(round(_paced(ZALO_USERS_0820 * scale, pace))),
     }
 
 
-def _adoption(rng: np.random.Generator, cust: dict, targets: dict[str, int]) -> dict[str, int]:
+def _adoption(rng: np.random.Generator, co: Company, cust: dict, targets: dict[str, int]) -> dict[str, int]:
     """Registration dates for phone, email, app, Zalo and remote-capable meters; calibrated at 2020-08-31 to
     `targets` (see `_calibration_targets`). Returns how many active customers are registered at 2020-08-31."""
     n = len(cust["branch"])
     branch, ctype, connected = cust["branch"], cust["type"], cust["connected"]
     active = _active_at(cust, CUTOFF)
     n_active = int(active.sum())
-    curves = _curves(targets["app"] / max(n_active, 1), targets["zalo"] / max(n_active, 1))
+    curves = _curves(targets["app"] / max(n_active, 1), targets["zalo"] / max(n_active, 1), co.pace)
     non_household = ctype != HOUSEHOLD
-    digital = BRANCH_DIGITAL[branch]
+    digital = co.digital[branch]
     factors = {
         # (factor per customer, multiplicative or on the complement)
-        "phone": (np.where(MOUNTAIN[branch], 1.4, 0.93) * np.where(non_household, 0.5, 1.0), "complement"),
+        "phone": (np.where(co.mountain[branch], 1.4, 0.93) * np.where(non_household, 0.5, 1.0), "complement"),
         "email": (digital * np.where(non_household, 2.0, 1.0), "mult"),
         "app": (digital * np.where(non_household, 1.3, 1.0), "mult"),
         "zalo": (np.sqrt(digital), "mult"),
-        "remote": (np.where(MOUNTAIN[branch], 1.8, np.where(branch == 0, 0.6, 1.0))
+        "remote": (np.where(co.mountain[branch], 1.8, np.where(co.urban[branch], 0.6, 1.0))
                    * np.where(ctype == INDUSTRY, 0.2, 1.0), "complement"),
     }
     registered = {}
@@ -432,7 +617,7 @@ def _amounts(q: np.ndarray, regime: np.ndarray, flat_rows: np.ndarray, flat_rate
     return amount
 
 
-def _bills(rng: np.random.Generator, cust: dict, est_target: np.ndarray | None = None,
+def _bills(rng: np.random.Generator, co: Company, cust: dict, est_target: np.ndarray | None = None,
            id_offset: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Bills of these customers, in bill-id order. `est_target`: company share of estimated bills per
     period (default: drawn from rng). Bill ids are BILL_ID_BASE + 1, + 2, ... in the order of the key
@@ -496,14 +681,14 @@ def _bills(rng: np.random.Generator, cust: dict, est_target: np.ndarray | None =
     if est_target is None:
         est_target = _estimate_targets(rng)
     a_remote = est_target / (cap_share + 4 * (1 - cap_share))  # manual meters estimated 4x as often
-    branch_est = np.where(MOUNTAIN, 1.4, 0.93)
+    branch_est = np.where(co.mountain, 1.4, 0.93)
     lockdown = np.isin(periods, list(LOCKDOWN_PERIODS))
     success = np.clip(0.981 + 0.011 * periods / N_PERIODS - 0.01 * lockdown, 0.97, 0.995)
     # thresholds per (capable, branch, period): u < a -> estimated; a <= u < a + (1 - a) * s -> remote
     a_tab = np.minimum(np.array([4.0, 1.0])[:, None, None] * branch_est[None, :, None] * a_remote[None, None, :], 0.9)
-    s_tab = success[None, None, :] - np.where(MOUNTAIN, 0.007, 0.0)[None, :, None]
+    s_tab = success[None, None, :] - np.where(co.mountain, 0.007, 0.0)[None, :, None]
     r_tab = np.where(np.arange(2)[:, None, None] == 1, a_tab + (1 - a_tab) * s_tab, 0.0)
-    key = (capable.astype(np.int32) * 9 + cust["branch"].astype(np.int32)[c]) * N_PERIODS + p
+    key = (capable.astype(np.int32) * len(co.codes) + cust["branch"].astype(np.int32)[c]) * N_PERIODS + p
     del capable
     u = rng.random(total, dtype=np.float32)
     estimated = u < a_tab.ravel().astype(np.float32)[key]
@@ -587,7 +772,8 @@ def _bin_table(cum: np.ndarray) -> np.ndarray:
     return (centers[None, :, None] >= cum[:, None, :-1]).sum(axis=2).astype(np.int8)
 
 
-def _payments(rng: np.random.Generator, cust: dict, bills: dict, first_id: int = 1) -> dict[str, np.ndarray]:
+def _payments(rng: np.random.Generator, co: Company, cust: dict, bills: dict,
+              first_id: int = 1) -> dict[str, np.ndarray]:
     """Payments of these bills, ids PAYMENT_ID_BASE + first_id, + first_id + 1, ... in order of payment."""
     b_idx = np.flatnonzero(bills["amount"] > 0).astype(np.int32)
     c = bills["c"][b_idx]
@@ -598,10 +784,10 @@ def _payments(rng: np.random.Generator, cust: dict, bills: dict, first_id: int =
     periods = np.arange(N_PERIODS)
     lockdown = np.isin(periods, list(LOCKDOWN_PERIODS))
     company = _online_share(periods) + 0.04 * lockdown
-    branch_f = np.where(MOUNTAIN, 0.72, np.where(np.arange(9) == 0, 1.12, 1.0))
+    branch_f = np.where(co.mountain, 0.72, np.where(co.urban, 1.12, 1.0)) * co.pace
     share = np.minimum(company[None, :] * branch_f[:, None], 0.97)  # (branch, period), households
     share = np.stack([share, 1 - (1 - share) * 0.05])  # others: businesses nearly always pay online
-    cust_key = ((cust["type"] != HOUSEHOLD) * 9 + cust["branch"]).astype(np.int32) * N_PERIODS
+    cust_key = ((cust["type"] != HOUSEHOLD) * len(co.codes) + cust["branch"]).astype(np.int32) * N_PERIODS
     v = cust["pay_u"].astype(np.float32)[c]
     fresh = np.flatnonzero(rng.random(m, dtype=np.float32) < 0.06)
     v[fresh] = rng.random(len(fresh), dtype=np.float32)
@@ -670,15 +856,16 @@ def _payments(rng: np.random.Generator, cust: dict, bills: dict, first_id: int =
 
 
 # ---------------------------------------------------------------- service requests
-def _requests(rng: np.random.Generator, cust: dict, first_id: int = 1) -> dict[str, np.ndarray]:
+def _requests(rng: np.random.Generator, co: Company, cust: dict, first_id: int = 1) -> dict[str, np.ndarray]:
     """Service requests of these customers' branches, ids REQUEST_ID_BASE + first_id, ... in order of submission."""
     days = np.arange(START, END + 1)
     n_days = len(days)
     # active customers per branch and month (requests arrive in proportion)
-    active_bp = np.zeros((9, N_PERIODS))
+    nb = len(co.codes)
+    active_bp = np.zeros((nb, N_PERIODS))
     for p in range(N_PERIODS):
         act = _active_at(cust, PERIOD_START[p + 1] - 1)
-        active_bp[:, p] = np.bincount(cust["branch"][act], minlength=9)
+        active_bp[:, p] = np.bincount(cust["branch"][act], minlength=nb)
     day_p = _period_of(days)
     per_year = np.array([0.021, 0.008, 0.004, 0.003, 0.008, 0.005])  # per active customer and year
     weekday = (days + 3) % 7  # 0 = Monday
@@ -696,13 +883,13 @@ def _requests(rng: np.random.Generator, cust: dict, first_id: int = 1) -> dict[s
     lam = lam * per_year[None, None, :] / 365.0 * (day_f[:, None] * type_f)[:, None, :] * 7 / 6.05
     counts = rng.poisson(lam).ravel()
     cell = np.repeat(np.arange(counts.size), counts)
-    day_i, rest = np.divmod(cell, 9 * 6)
+    day_i, rest = np.divmod(cell, nb * 6)
     branch, rtype = np.divmod(rest, 6)
     submitted = days[day_i]
     m = len(submitted)
 
     # the customer: a random active customer of the branch; none for new connections
-    counts_b = np.bincount(cust["branch"], minlength=9)
+    counts_b = np.bincount(cust["branch"], minlength=nb)
     first_b = np.concatenate([[0], np.cumsum(counts_b)[:-1]])
     who = np.full(m, -1, dtype=np.int64)
     todo = np.flatnonzero(rtype != 0)
@@ -723,7 +910,7 @@ def _requests(rng: np.random.Generator, cust: dict, first_id: int = 1) -> dict[s
     knots = [("2019-01-01", 0.17), ("2019-12-31", 0.29), ("2020-06-30", 0.45), ("2020-12-31", 0.56),
              ("2021-06-30", 0.67), ("2021-12-31", 0.77), ("2022-12-31", 0.86)]
     share = np.interp(submitted, [_day(d) for d, _ in knots], [v for _, v in knots])
-    share = share * np.where(MOUNTAIN, 0.85, np.where(np.arange(9) == 0, 1.08, 1.0))[branch]
+    share = share * (np.where(co.mountain, 0.85, np.where(co.urban, 1.08, 1.0)) * co.pace)[branch]
     share = np.minimum(share + 0.12 * in_lockdown[day_i], 0.97)
     online = rng.random(m) < share
     t = (submitted - START) / (END - START)
@@ -876,8 +1063,33 @@ def _reference(name: str) -> pa.Table:
     return _table(name, {c: data.column(c).combine_chunks() for c in data.column_names})
 
 
-def _customer_ids(cust: dict) -> pa.Array:
-    branch = pc.take(pa.array(BRANCH_CODES, pa.string()), pa.array(cust["branch"].astype(np.int32)))
+def _reference_tables(codes: list[str]) -> dict[str, pa.Table]:
+    """The reference tables for these companies: their rows of companies.csv, their branches (PC08's from
+    branches.csv, the others' from COMPANY_BRANCHES unless branches.csv has them), channels, targets and
+    annotations as kept (company-wide rows apply to every company; branch rows are PC08's)."""
+    tables = {name: _reference(name) for name in REFERENCE_TABLES}
+    wanted = pa.array(codes, pa.string())
+    companies = tables["companies"].filter(pc.is_in(tables["companies"]["company_code"], value_set=wanted))
+    missing = sorted(set(codes) - set(companies["company_code"].to_pylist()))
+    if missing:
+        raise ValueError(f"{REFERENCE_DIR / 'companies.csv'} has no row for {', '.join(missing)}")
+    branches = tables["branches"].filter(pc.is_in(tables["branches"]["company_code"], value_set=wanted))
+    kept = set(branches["company_code"].to_pylist())
+    rows = [(*branch, code) for code in codes if code not in kept for branch in branch_rows(code)]
+    if rows:
+        added = _table("branches", {col: pa.array([r[i] for r in rows], pa.string())
+                                    for i, col in enumerate(contract.TABLES["branches"].column_names)})
+        branches = pa.concat_tables([branches, added])
+    branches = branches.sort_by("branch_code")
+    if branches["branch_code"].to_pylist() != sorted(b for code in codes for b in company(code).codes):
+        raise ValueError(f"the branches of {', '.join(codes)} in {REFERENCE_DIR / 'branches.csv'} are not the "
+                         f"generator's (BRANCHES, COMPANY_BRANCHES in {__file__})")
+    tables["companies"], tables["branches"] = companies, branches
+    return tables
+
+
+def _customer_ids(cust: dict, codes: list[str]) -> pa.Array:
+    branch = pc.take(pa.array(codes, pa.string()), pa.array(cust["branch"].astype(np.int32)))
     return pc.binary_join_element_wise(branch, pc.utf8_lpad(pc.cast(pa.array(cust["num"]), pa.string()), 7, "0"), "")
 
 
@@ -887,12 +1099,25 @@ def _block_sizes(customers: int) -> list[int]:
     return [customers // n_blocks + (b < customers % n_blocks) for b in range(n_blocks)]
 
 
-def _block_streams(seed: int, block: int, n_blocks: int) -> list[np.random.Generator]:
-    """The random streams (customers, adoption, bills, payments, requests) of one block of customers. A
-    single block uses the first five children of the seed; block b of several the children of the seed's
-    child 6 + b (child 5 draws what the blocks share). Fresh generators on every call."""
-    root = np.random.SeedSequence(seed) if n_blocks == 1 else np.random.SeedSequence(seed, spawn_key=(6 + block,))
+def _block_streams(seed: int, block: int, n_blocks: int, co: Company | None = None) -> list[np.random.Generator]:
+    """The random streams (customers, adoption, bills, payments, requests) of one block of a company's customers.
+    PC08: a single block uses the first five children of the seed; block b of several the children of the
+    seed's child 6 + b (child 5 draws what the blocks share). Company xx: block b the children of the spawn key
+    (xx, 0, b), what its blocks share (xx, 1, 0): keys of three words, which none of PC08's (one word, or two
+    under a block) can equal. Fresh generators on every call."""
+    if co is not None and co.code != CALIBRATED:
+        root = np.random.SeedSequence(seed, spawn_key=(co.number, 0, block))
+    elif n_blocks == 1:
+        root = np.random.SeedSequence(seed)
+    else:
+        root = np.random.SeedSequence(seed, spawn_key=(6 + block,))
     return [np.random.default_rng(s) for s in root.spawn(5)]
+
+
+def _shared_stream(seed: int, co: Company) -> np.random.Generator:
+    """What the blocks of a company share (its estimate rates): see _block_streams."""
+    key = (5,) if co.code == CALIBRATED else (co.number, 1, 0)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def _id_offsets(key_counts: list[np.ndarray]) -> list[np.ndarray]:
@@ -906,142 +1131,96 @@ def _id_offsets(key_counts: list[np.ndarray]) -> list[np.ndarray]:
     return list(before_key[None, :] + earlier_blocks - own_start)
 
 
+def check_companies(companies) -> int:
+    """`companies` as a number of companies to generate, or ValueError saying what is allowed."""
+    if isinstance(companies, bool) or not isinstance(companies, int) or not 1 <= companies <= len(COMPANIES):
+        raise ValueError(f"companies must be a whole number from 1 to {len(COMPANIES)} (PC08 and the first "
+                         f"N - 1 other EVNCPC companies in code order; {len(COMPANIES)} is all of EVNCPC), "
+                         f"not {companies!r}")
+    return companies
+
+
+class _Pipeline:
+    """Tables handed block by block to one background thread that appends them to their files; a block waits
+    for the previous block's files, so at most one block's tables wait in memory."""
+
+    def __init__(self, sinks: dict[str, _Sink], writer: ThreadPoolExecutor):
+        self.sinks, self.writer = sinks, writer
+        self.rows = dict.fromkeys(sinks, 0)
+        self.pending: list[list[Future]] = [[]]  # per block of every company (the reference tables first)
+
+    def write(self, name: str, data: pa.Table) -> None:
+        self.rows[name] += data.num_rows
+        self.pending[-1].append(self.writer.submit(self.sinks[name].append, data))
+
+    def next_block(self) -> None:
+        self.pending.append([])
+
+    def wait(self, block: int) -> None:
+        """Wait for the writes of pending[block] (raising their errors)."""
+        for future in self.pending[block]:
+            future.result()
+        self.pending[block] = []
+
+    def wait_previous(self) -> None:
+        self.wait(len(self.pending) - 2)
+
+    def wait_all(self) -> None:
+        for block in range(len(self.pending)):
+            self.wait(block)
+
+
 def generate(out_dir, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEED, fmt: str = "parquet",
-             progress: Progress | None = None) -> dict[str, int]:
+             progress: Progress | None = None, companies: int = 1) -> dict[str, int]:
     """Write every contract table to `out_dir` as `<table>.<fmt>`; return the row count per table.
 
-    Customers are drawn in blocks of at most BLOCK_CUSTOMERS (one block at the default size), each
-    block's rows appended to the files, so memory does not grow with the size. `progress(fraction,
-    message)` is called at the start of every step. Files are written in a background thread while the
-    next table is drawn; they appear when all are complete (temp file + rename).
+    `companies` (1..13): PC08 with `customers` customers, and the first companies - 1 other EVNCPC companies
+    in code order, each sized in proportion (see COMPANIES), generated one after another into the same files.
+    Each company's customers are drawn in blocks of at most BLOCK_CUSTOMERS (one block at the default size),
+    each block's rows appended to the files, so memory does not grow with the size or the number of companies.
+    `progress(fraction, message)` is called at the start of every step. Files are written in a background
+    thread while the next table is drawn; they appear when all are complete (temp file + rename).
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
     if customers < 50:
         raise ValueError("generate at least 50 customers")
+    check_companies(companies)
     report = progress or (lambda fraction, message: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    sizes = _block_sizes(customers)
-    n_blocks = len(sizes)
+    sizes = company_sizes(customers, companies)
+    codes = list(sizes)
+    blocks = {code: _block_sizes(n) for code, n in sizes.items()}
+    total_customers = sum(sizes.values())
+    single = sum(len(b) for b in blocks.values()) == 1
 
-    def at(block: int, fraction: float) -> float:  # fraction of a single-block run (steps from 0.03 to 0.75)
-        return fraction if n_blocks == 1 else 0.02 + 0.96 * (block + fraction / 0.75) / n_blocks
+    def at(before: int, code: str, block: int, fraction: float) -> float:
+        """Progress at `fraction` of a block (steps from 0.03 to 0.75, as in a single-block run) of company
+        `code`, after `before` customers of the companies before it."""
+        if single:
+            return fraction
+        done = before + sizes[code] * (block + fraction / 0.75) / len(blocks[code])
+        return 0.02 + 0.96 * done / total_customers
 
     sinks = {name: _Sink(name, out, fmt) for name in contract.TABLES}
-    rows = dict.fromkeys(contract.TABLES, 0)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate-writer") as writer:
-            pending: list[list[Future]] = [[]]  # per block (the reference tables first)
-
-            def write(name: str, data: pa.Table) -> None:
-                rows[name] += data.num_rows
-                pending[-1].append(writer.submit(sinks[name].append, data))
-
-            def written(block: int) -> None:  # wait for the writes of pending[block] (raising their errors)
-                for future in pending[block]:
-                    future.result()
-                pending[block] = []
-
+            pipe = _Pipeline(sinks, writer)
             report(0.0, "reference tables")
-            for name in REFERENCE_TABLES:
-                write(name, _reference(name))
+            for name, data in _reference_tables(codes).items():
+                pipe.write(name, data)
+            before = 0
+            for i, code in enumerate(codes):
+                name = code if len(codes) == 1 else f"{code} ({i + 1}/{len(codes)})"
 
-            mean_gap = _mean_gap(customers)
-            est_target, id_offsets = None, None
-            if n_blocks > 1:  # shared by the blocks: estimate rates, and bill ids planned from the customers
-                report(0.01, f"planning {n_blocks} blocks of {sizes[0]:,} customers")
-                est_target = _estimate_targets(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(5,))))
-                key_counts = [_bill_key_counts(_customers(_block_streams(seed, b, n_blocks)[0], n, mean_gap))
-                              for b, n in enumerate(sizes)]
-                id_offsets = _id_offsets(key_counts)
-            num_start = np.full(9, 1000, dtype=np.int64)
-            active_before, registered_before = 0, dict.fromkeys(("phone", "email", "app", "zalo"), 0)
-            n_payments = n_requests = 0
-            for b, n in enumerate(sizes):
-                pending.append([])
-                label = "" if n_blocks == 1 else f"block {b + 1}/{n_blocks}: "
-                streams = _block_streams(seed, b, n_blocks)
+                def step(block: int, fraction: float, message: str, before: int = before, code: str = code) -> None:
+                    report(at(before, code, block, fraction), message)
 
-                report(at(b, 0.03), f"{label}customers ({n:,})")
-                cust = _customers(streams[0], n, mean_gap, num_start)
-                np.maximum.at(num_start, cust["branch"], cust["num"])
-                if num_start.max() > 9_999_999:
-                    raise AssertionError("customer numbers past 7 digits")
-                # calibration: each block its share, the last one what makes the totals exact
-                n_active = int(_active_at(cust, CUTOFF).sum())
-                if b < n_blocks - 1:
-                    targets = _calibration_targets(n_active, n)
-                else:
-                    total = _calibration_targets(active_before + n_active, customers)
-                    targets = {k: v - registered_before[k] for k, v in total.items()}
-                registered = _adoption(streams[1], cust, targets)
-                active_before += n_active
-                for k in registered_before:
-                    registered_before[k] += registered[k]
-                ids = _customer_ids(cust)
-                write("customers", _table("customers", {
-                    "customer_id": ids,
-                    "branch_code": _codes(cust["branch"], BRANCH_CODES),
-                    "customer_type": _codes(cust["type"], CUSTOMER_TYPES),
-                    "connected_on": _date(cust["connected"]),
-                    "disconnected_on": _date(cust["disconnected"]),
-                    "phone_registered_on": _date(cust["phone"]),
-                    "email_registered_on": _date(cust["email"]),
-                    "app_registered_on": _date(cust["app"]),
-                    "zalo_registered_on": _date(cust["zalo"]),
-                    "remote_meter_since": _date(cust["remote"]),
-                }))
-
-                report(at(b, 0.08), f"{label}bills: readings, estimates and true-ups")
-                bills = _bills(streams[2], cust, est_target, None if id_offsets is None else id_offsets[b])
-                n_bills = len(bills["bill_id"])
-                write("bills", _table("bills", {
-                    "bill_id": bills["bill_id"],
-                    "customer_id": _codes(bills["c"], ids),
-                    "period": _date(PERIOD_START[bills["p"]]),
-                    "read_on": _date(bills["read_on"]),
-                    "read_method": _codes(bills["method"], READ_METHODS),
-                    "kwh": bills["kwh"].astype(np.float64),
-                    "offset_kwh": bills["offset"].astype(np.float64),
-                    "amount_vnd": bills["amount"],
-                }))
-                written(b)  # the previous block's files: at most one block's tables wait in memory
-
-                report(at(b, 0.40), f"{label}payments (writing {n_bills:,} bills meanwhile)")
-                pays = _payments(streams[3], cust, bills, first_id=n_payments + 1)
-                del bills
-                block_payments = len(pays["payment_id"])
-                n_payments += block_payments
-                write("payments", _table("payments", {
-                    "payment_id": pays["payment_id"],
-                    "bill_id": pays["bill_id"],
-                    "customer_id": _codes(pays["c"], ids),
-                    "paid_on": _date(pays["paid_on"]),
-                    "amount_vnd": pays["amount"],
-                    "channel_code": _codes(pays["channel"], PAY_CHANNELS),
-                }))
-                del pays
-
-                report(at(b, 0.70), f"{label}service requests (writing {block_payments:,} payments meanwhile)")
-                req = _requests(streams[4], cust, first_id=n_requests + 1)
-                n_requests += len(req["request_id"])
-                write("service_requests", _table("service_requests", {
-                    "request_id": req["request_id"],
-                    "branch_code": _codes(req["branch"], BRANCH_CODES),
-                    "customer_id": _codes(np.maximum(req["c"], 0), ids, null=req["c"] < 0),
-                    "request_type": _codes(req["type"], REQUEST_TYPES),
-                    "channel_code": _codes(req["channel"], REQ_CHANNELS),
-                    "submitted_on": _date(req["submitted"]),
-                    "postponed_on": _date(req["postponed"]),
-                    "completed_on": _date(req["completed"]),
-                    "status": _codes(req["status"], STATUSES),
-                }))
-                del req, cust, ids
-
-            report(at(n_blocks - 1, 0.75), "writing files")
-            for block in range(len(pending)):
-                written(block)
+                _company(company(code), name, sizes[code], blocks[code], seed, pipe, step)
+                before += sizes[code]
+            report(at(before - sizes[codes[-1]], codes[-1], len(blocks[codes[-1]]) - 1, 0.75), "writing files")
+            pipe.wait_all()
         for sink in sinks.values():
             sink.close()
     except BaseException:
@@ -1049,4 +1228,106 @@ def generate(out_dir, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SE
             sink.abort()
         raise
     report(1.0, "done")
-    return {name: rows[name] for name in contract.LOAD_ORDER}
+    return {name: pipe.rows[name] for name in contract.LOAD_ORDER}
+
+
+def _company(co: Company, name: str, customers: int, sizes: list[int], seed: int, pipe: _Pipeline,
+             step: Callable[[int, float, str], None]) -> None:
+    """Draw one company's customers block by block (`sizes`) and hand every table to `pipe`; `step(block,
+    fraction, message)` reports progress. `name` names the company in the messages."""
+    n_blocks = len(sizes)
+    mean_gap = _mean_gap(co, customers)
+    # estimate rates shared by the blocks (PC08 in a single block draws them from its bills stream, as always)
+    est_target = None if co.code == CALIBRATED and n_blocks == 1 else _estimate_targets(_shared_stream(seed, co))
+    id_offsets = None
+    if n_blocks > 1:  # bill ids planned from the customers, so they rise with the period over every block
+        step(0, 0.0, f"{name}: planning {n_blocks} blocks of {sizes[0]:,} customers")
+        key_counts = [_bill_key_counts(_customers(_block_streams(seed, b, n_blocks, co)[0], co, n, mean_gap))
+                      for b, n in enumerate(sizes)]
+        id_offsets = _id_offsets(key_counts)
+    num_start = np.full(len(co.codes), 1000, dtype=np.int64)
+    active_before, registered_before = 0, dict.fromkeys(("phone", "email", "app", "zalo"), 0)
+    n_payments = n_requests = 0
+    for b, n in enumerate(sizes):
+        pipe.next_block()
+        label = f"{name}: " if n_blocks == 1 else f"{name}, block {b + 1}/{n_blocks}: "
+        streams = _block_streams(seed, b, n_blocks, co)
+
+        step(b, 0.03, f"{label}customers ({n:,})")
+        cust = _customers(streams[0], co, n, mean_gap, num_start)
+        np.maximum.at(num_start, cust["branch"], cust["num"])
+        if num_start.max() > 9_999_999:
+            raise AssertionError("customer numbers past 7 digits")
+        # calibration: each block its share, the last one what makes the company's totals exact
+        n_active = int(_active_at(cust, CUTOFF).sum())
+        if b < n_blocks - 1:
+            targets = _calibration_targets(n_active, n, co.pace)
+        else:
+            total = _calibration_targets(active_before + n_active, customers, co.pace)
+            targets = {k: v - registered_before[k] for k, v in total.items()}
+        registered = _adoption(streams[1], co, cust, targets)
+        active_before += n_active
+        for k in registered_before:
+            registered_before[k] += registered[k]
+        ids = _customer_ids(cust, co.codes)
+        pipe.write("customers", _table("customers", {
+            "customer_id": ids,
+            "branch_code": _codes(cust["branch"], co.codes),
+            "customer_type": _codes(cust["type"], CUSTOMER_TYPES),
+            "connected_on": _date(cust["connected"]),
+            "disconnected_on": _date(cust["disconnected"]),
+            "phone_registered_on": _date(cust["phone"]),
+            "email_registered_on": _date(cust["email"]),
+            "app_registered_on": _date(cust["app"]),
+            "zalo_registered_on": _date(cust["zalo"]),
+            "remote_meter_since": _date(cust["remote"]),
+        }))
+
+        step(b, 0.08, f"{label}bills: readings, estimates and true-ups")
+        bills = _bills(streams[2], co, cust, est_target, None if id_offsets is None else id_offsets[b])
+        bills["bill_id"] += co.id_offset
+        n_bills = len(bills["bill_id"])
+        pipe.write("bills", _table("bills", {
+            "bill_id": bills["bill_id"],
+            "customer_id": _codes(bills["c"], ids),
+            "period": _date(PERIOD_START[bills["p"]]),
+            "read_on": _date(bills["read_on"]),
+            "read_method": _codes(bills["method"], READ_METHODS),
+            "kwh": bills["kwh"].astype(np.float64),
+            "offset_kwh": bills["offset"].astype(np.float64),
+            "amount_vnd": bills["amount"],
+        }))
+        pipe.wait_previous()  # the previous block's files: at most one block's tables wait in memory
+
+        step(b, 0.40, f"{label}payments (writing {n_bills:,} bills meanwhile)")
+        pays = _payments(streams[3], co, cust, bills, first_id=n_payments + 1)
+        del bills
+        pays["payment_id"] += co.id_offset
+        block_payments = len(pays["payment_id"])
+        n_payments += block_payments
+        pipe.write("payments", _table("payments", {
+            "payment_id": pays["payment_id"],
+            "bill_id": pays["bill_id"],
+            "customer_id": _codes(pays["c"], ids),
+            "paid_on": _date(pays["paid_on"]),
+            "amount_vnd": pays["amount"],
+            "channel_code": _codes(pays["channel"], PAY_CHANNELS),
+        }))
+        del pays
+
+        step(b, 0.70, f"{label}service requests (writing {block_payments:,} payments meanwhile)")
+        req = _requests(streams[4], co, cust, first_id=n_requests + 1)
+        req["request_id"] += co.id_offset
+        n_requests += len(req["request_id"])
+        pipe.write("service_requests", _table("service_requests", {
+            "request_id": req["request_id"],
+            "branch_code": _codes(req["branch"], co.codes),
+            "customer_id": _codes(np.maximum(req["c"], 0), ids, null=req["c"] < 0),
+            "request_type": _codes(req["type"], REQUEST_TYPES),
+            "channel_code": _codes(req["channel"], REQ_CHANNELS),
+            "submitted_on": _date(req["submitted"]),
+            "postponed_on": _date(req["postponed"]),
+            "completed_on": _date(req["completed"]),
+            "status": _codes(req["status"], STATUSES),
+        }))
+        del req, cust, ids

@@ -1,4 +1,5 @@
-"""The synthetic exports: contract shape, keys, references, true-ups, determinism, calibration.
+"""The synthetic exports: contract shape, keys, references, true-ups, determinism, calibration, and several
+EVNCPC companies (`--companies N`).
 
 The default-size tests generate ~14 million bills once per module (about 15-25 s on 2 cores).
 """
@@ -134,7 +135,8 @@ def test_cli_run_writes_and_prints_a_timing_summary(tmp_path, capsys):
     assert "%]" in captured.err  # progress on stderr
     assert (tmp_path / "x" / "bills.csv").is_file()
     defaults = parser.parse_args([])
-    assert (defaults.customers, defaults.seed, defaults.format) == (290_000, gen.DEFAULT_SEED, "parquet")
+    assert (defaults.customers, defaults.seed, defaults.format, defaults.companies) == (
+        290_000, gen.DEFAULT_SEED, "parquet", 1)
 
 
 # ------------------------------------------------------------------ determinism
@@ -521,3 +523,212 @@ def test_believable_dynamics_at_the_default_size(full):
     postponed_in_lockdown = _one(con, """SELECT count(*) FROM service_requests
         WHERE postponed_on BETWEEN DATE '2021-07-19' AND DATE '2021-09-30'""")[0]
     assert postponed_in_lockdown > 200
+
+
+# ------------------------------------------------------------------ several companies (--companies N)
+
+CORP = 300  # PC08's customers in the small corporation runs (PC01 274, PC02 197)
+NOTE_RE = re.compile(r"customers ~([\d,]+) .*pace (\d+\.\d+)")
+
+
+@pytest.fixture(scope="module")
+def corp(tmp_path_factory) -> tuple[Path, Path, list[tuple[float, str]]]:
+    """Three companies (PC01, PC02, PC08) and PC08 alone, same seed and size, in CSV; the progress of the first."""
+    three, one = tmp_path_factory.mktemp("three"), tmp_path_factory.mktemp("one")
+    calls: list[tuple[float, str]] = []
+    gen.generate(three, customers=CORP, seed=5, fmt="csv", companies=3, progress=lambda f, m: calls.append((f, m)))
+    gen.generate(one, customers=CORP, seed=5, fmt="csv")
+    return three, one, calls
+
+
+def test_companies_generated_are_pc08_and_the_first_others_in_code_order():
+    assert gen.company_codes(1) == ["PC08"]
+    assert gen.company_codes(3) == ["PC01", "PC02", "PC08"]
+    assert gen.company_codes(9) == [f"PC{i:02d}" for i in range(1, 10)]
+    assert gen.company_codes(13) == sorted(gen.COMPANIES) == [f"PC{i:02d}" for i in range(1, 14)]
+    sizes = gen.company_sizes(gen.DEFAULT_CUSTOMERS, 13)
+    assert sizes["PC08"] == 290_000 and 4_000_000 <= sum(sizes.values()) <= 4_200_000  # EVNCPC: ~4.1 M (DOMAIN.md)
+    assert gen.company_sizes(1_000, 3) == {"PC01": 914, "PC02": 655, "PC08": 1_000}
+    assert min(gen.company_sizes(50, 13).values()) == gen.MIN_COMPANY_CUSTOMERS
+
+
+def test_companies_csv_notes_agree_with_the_generator():
+    """The estimated customers and pace in companies.csv's notes are the generator's COMPANIES."""
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT company_code, notes FROM read_csv('{gen.REFERENCE_DIR / 'companies.csv'}', "
+                       "header = true, all_varchar = true) ORDER BY 1").fetchall()
+    assert [code for code, _ in rows] == sorted(gen.COMPANIES)
+    for code, notes in rows:
+        match = NOTE_RE.search(notes)
+        assert match, (code, notes)
+        assert (int(match[1].replace(",", "")), float(match[2])) == gen.COMPANIES[code], (
+            f"companies.csv, {code}: the notes say {match[0]!r}, generate.COMPANIES says {gen.COMPANIES[code]}")
+    assert gen.COMPANIES["PC08"] == (gen.DEFAULT_CUSTOMERS, 1.0)
+
+
+@pytest.mark.parametrize("code", sorted(gen.COMPANIES))
+def test_each_company_has_plausible_branches(code):
+    co = gen.company(code)
+    assert 5 <= len(co.codes) <= 12 and len(set(co.codes)) == len(co.codes)
+    assert co.codes == [f"{code}{c}{c}" for c in "ABCDEFGHIJKL"[:len(co.codes)]]
+    assert abs(co.share.sum() - 1) < 1e-12 and (co.share > 0).all()
+    # every branch gets customers even at the smallest company size
+    assert (gen._apportion(co.share, gen.MIN_COMPANY_CUSTOMERS) >= 1).all()
+    assert ((co.kwh > 0.4) & (co.kwh < 1.6)).all() and ((co.digital > 0.3) & (co.digital < 1.6)).all()
+    assert co.urban[0] and not (co.urban & co.mountain).any()  # the provincial capital first
+    if co.mountain.any():  # mountain branches trail on digital services and use less electricity
+        assert co.digital[co.mountain].max() < co.digital[~co.mountain].min()
+        assert co.kwh[co.mountain].max() < co.kwh[~co.mountain].min()
+    assert 0.7 <= co.pace <= 1.4
+    if code == "PC08":
+        assert co.codes == gen.BRANCH_CODES and co.share is gen.BRANCH_SHARE and co.pace == 1.0
+    else:
+        rows = gen.branch_rows(code)
+        assert [b for b, _, _ in rows] == co.codes
+        assert all(name == "Điện lực " + district.split(" ", 1)[1] for _, name, district in rows)
+        assert all(district.startswith(gen.DISTRICT_KINDS) for _, _, district in rows)
+        assert len({district for _, _, district in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("code", sorted(gen.COMPANIES))
+def test_paced_shares_stay_between_0_and_1(code):
+    pace = gen.COMPANIES[code][1]
+    targets = gen._calibration_targets(10_000, 10_000, pace)
+    assert all(0 <= v <= 10_000 for v in targets.values())
+    curves = gen._curves(targets["app"] / 10_000, targets["zalo"] / 10_000, pace)  # rising, or Curve refuses
+    assert all(((c.values >= 0) & (c.values <= 1)).all() for c in curves.values())
+    assert curves["remote"].values.tolist() == gen._curves(0.05, 0.004)["remote"].values.tolist()
+
+
+def test_corporation_reference_tables(corp):
+    three, _, _ = corp
+    con = _connect(three, "csv")
+    reference = {name: [tuple(r.values()) for r in gen._reference(name).to_pylist()] for name in ("companies", "branches")}
+    assert con.execute("SELECT * FROM companies ORDER BY 1").fetchall() == [
+        r for r in reference["companies"] if r[0] in ("PC01", "PC02", "PC08")]
+    per_company = dict(con.execute("SELECT company_code, list(branch_code ORDER BY branch_code) FROM branches "
+                                   "GROUP BY ALL").fetchall())
+    assert per_company == {code: gen.company(code).codes for code in ("PC01", "PC02", "PC08")}
+    assert con.execute("SELECT * FROM branches WHERE company_code = 'PC08' ORDER BY 1").fetchall() == reference["branches"]
+    assert _one(con, "SELECT branch_name, district FROM branches WHERE branch_code = 'PC01AA'") == (
+        "Điện lực Đồng Hới", "TP Đồng Hới")
+    # targets and annotations as kept: company-wide rows for every company, branch rows PC08's
+    for name in ("targets", "annotations", "channels"):
+        assert (three / f"{name}.csv").read_bytes() == (corp[1] / f"{name}.csv").read_bytes(), name
+
+
+def test_corporation_keys_references_and_ids_unique_across_companies(corp):
+    three, _, _ = corp
+    con = _connect(three, "csv")
+    for name, table in contract.TABLES.items():
+        if table.key:
+            n, distinct = _one(con, f"SELECT count(*), count(DISTINCT {table.key}) FROM {name}")
+            assert n == distinct and n > 0, name
+        for ref in table.references:
+            where = f"WHERE {ref.where}" if ref.where else ""
+            missing = _one(con, f"""SELECT count(*) FROM {name} x WHERE x.{ref.column} IS NOT NULL
+                AND x.{ref.column} NOT IN (SELECT {ref.target} FROM {ref.table} {where})""")[0]
+            assert missing == 0, (name, ref)
+    assert _one(con, "SELECT count(*) FROM payments p JOIN bills b USING (bill_id) "
+                     "WHERE p.customer_id <> b.customer_id")[0] == 0
+    # each company's ids in its own range: PC08's as always, PCxx's from xx * 10^10 on
+    for table, key, base in (("bills", "bill_id", gen.BILL_ID_BASE), ("payments", "payment_id", gen.PAYMENT_ID_BASE),
+                             ("service_requests", "request_id", gen.REQUEST_ID_BASE)):
+        ranges = con.execute(f"SELECT left(customer_id, 4) company, min({key}), max({key}) FROM {table} "
+                             "WHERE customer_id IS NOT NULL GROUP BY ALL ORDER BY 1").fetchall()
+        for company, low, high in ranges:
+            offset = 0 if company == "PC08" else int(company[2:]) * gen.ID_COMPANY_STRIDE
+            assert offset + base < low <= high < offset + gen.ID_COMPANY_STRIDE, (table, company)
+
+
+def test_corporation_customer_ids_match_their_branch_and_company(corp):
+    three, _, _ = corp
+    con = _connect(three, "csv")
+    assert _one(con, "SELECT count(*) FROM customers c JOIN branches b USING (branch_code) "
+                     "WHERE NOT regexp_full_match(customer_id, 'PC\\d{2}[A-Z]{2}\\d{7}') "
+                     "OR left(customer_id, 6) <> c.branch_code OR left(customer_id, 4) <> b.company_code")[0] == 0
+    assert _one(con, "SELECT count(*) FROM service_requests WHERE left(customer_id, 6) <> branch_code")[0] == 0
+    counts = dict(con.execute("SELECT left(branch_code, 4), count(*) FROM customers GROUP BY 1").fetchall())
+    assert counts == {"PC01": 274, "PC02": 197, "PC08": CORP}
+    assert _one(con, "SELECT count(*) FROM branches WHERE branch_code NOT IN (SELECT branch_code FROM customers)")[0] == 0
+
+
+def test_pc08_rows_are_those_of_a_single_company_run(corp):
+    """PC08 keeps its streams and ids: its rows in a corporation are byte for byte a single-company run's."""
+    three, one, _ = corp
+    columns = {"customers": 0, "bills": 1, "payments": 2, "service_requests": 1}  # customer or branch code
+    for name, col in columns.items():
+        alone = (one / f"{name}.csv").read_text(encoding="utf-8").splitlines()[1:]
+        within = [line for line in (three / f"{name}.csv").read_text(encoding="utf-8").splitlines()[1:]
+                  if line.split(",")[col].startswith("PC08")]
+        assert within == alone, name
+
+
+def test_other_companies_are_calibrated_to_targets_scaled_by_their_pace(corp):
+    three, _, _ = corp
+    con = _connect(three, "csv")
+    rows = con.execute("""SELECT left(branch_code, 4), count(*),
+        count(*) FILTER (phone_registered_on <= DATE '2020-08-31'), count(*) FILTER (email_registered_on <= DATE '2020-08-31'),
+        count(*) FILTER (app_registered_on <= DATE '2020-08-31'), count(*) FILTER (zalo_registered_on <= DATE '2020-08-31')
+        FROM customers WHERE connected_on <= DATE '2020-08-31'
+          AND coalesce(disconnected_on, DATE '9999-12-31') > DATE '2020-08-31' GROUP BY 1 ORDER BY 1""").fetchall()
+    sizes = gen.company_sizes(CORP, 3)
+    for code, active, phone, email, app, zalo in rows:
+        want = gen._calibration_targets(active, sizes[code], gen.COMPANIES[code][1])
+        assert (phone, email, app, zalo) == (want["phone"], want["email"], want["app"], want["zalo"]), code
+    email = {code: e / a for code, a, _, e, _, _ in rows}
+    assert email["PC02"] < email["PC01"] < email["PC08"]  # paces 0.90, 0.95, 1.00
+
+
+def test_corporation_progress_names_each_company(corp):
+    _, _, calls = corp
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    for i, code in enumerate(["PC01", "PC02", "PC08"], start=1):
+        assert any(m.startswith(f"{code} ({i}/3): customers") for _, m in calls), code
+
+
+def test_companies_in_several_blocks(tmp_path, monkeypatch):
+    """Every company goes through the same blocks: here blocks of 200 stand in for 300,000."""
+    monkeypatch.setattr(gen, "BLOCK_CUSTOMERS", 200)
+    calls = []
+    rows = gen.generate(tmp_path, customers=CORP, seed=5, companies=2, progress=lambda f, m: calls.append((f, m)))
+    assert rows["customers"] == CORP + 274
+    assert any(m.startswith("PC01 (1/2), block 2/2: customers") for _, m in calls)
+    assert [f for f, _ in calls] == sorted(f for f, _ in calls)
+    con = _connect(tmp_path)
+    for name, table in contract.TABLES.items():
+        if table.key:
+            assert _one(con, f"SELECT count(*) = count(DISTINCT {table.key}) FROM {name}")[0], name
+    # bill ids rise with (period, read_on) within each company, over its blocks
+    assert _one(con, """SELECT count(*) FROM (SELECT period, read_on, lag(read_on) OVER w prev_read,
+        lag(period) OVER w prev_period FROM bills WINDOW w AS (PARTITION BY left(customer_id, 4) ORDER BY bill_id))
+        WHERE period < prev_period OR (period = prev_period AND read_on < prev_read)""")[0] == 0
+    app = dict(con.execute("""SELECT left(branch_code, 4), count(*) FILTER (app_registered_on <= DATE '2020-08-31')
+        FROM customers GROUP BY 1""").fetchall())
+    assert app["PC01"] == round(13_766 * 274 / 290_000 * 0.95) and app["PC08"] == round(13_766 * CORP / 290_000)
+
+
+def test_company_streams_never_meet_pc08s():
+    """Company xx draws from spawn keys (xx, 0, block, i) and (xx, 1, 0); PC08 from one word, or two under a block."""
+    def keys(co, n_blocks):
+        return {tuple(g.bit_generator.seed_seq.spawn_key) for b in range(n_blocks)
+                for g in gen._block_streams(8, b, n_blocks, co)} | {tuple(gen._shared_stream(8, co).bit_generator.seed_seq.spawn_key)}
+    pc08 = keys(gen.company("PC08"), 1) | keys(gen.company("PC08"), 40)
+    others = [keys(gen.company(code), 40) for code in gen.COMPANIES if code != "PC08"]
+    assert all(not (pc08 & k) for k in others)
+    assert len(set().union(*others)) == sum(len(k) for k in others)
+    assert gen._block_streams(8, 0, 1)[0].random() == gen._block_streams(8, 0, 1, gen.company("PC08"))[0].random()
+
+
+@pytest.mark.parametrize("value", ["0", "14", "-1", "abc"])
+def test_bad_company_counts_are_refused(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["generate", "--companies", value, "--out", str(tmp_path / "x")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --companies: {value!r} is not a number of companies" in err and "from 1 to 13" in err
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="from 1 to 13"):
+        gen.generate(tmp_path / "y", customers=200, companies=int(value) if value != "abc" else value)
+    assert not (tmp_path / "y").exists()
