@@ -402,20 +402,39 @@ def test_reference_tables(small):
     assert _one(con, "SELECT count(*) FROM annotations WHERE text_vi LIKE '%Molave%'")[0] == 1
 
 
-def test_committed_sample_equals_a_fresh_generation(tmp_path):
-    sample = gen.SAMPLE_DIR
+SAMPLES = {  # folder: (customers, companies, largest file in bytes)
+    "sample": (gen.SAMPLE_CUSTOMERS, 1, 5_000_000),
+    "corporation": (gen.CORPORATION_CUSTOMERS, gen.CORPORATION_COMPANIES, 1_500_000),
+}
+
+
+@pytest.mark.parametrize("folder", SAMPLES)
+def test_committed_sample_equals_a_fresh_generation(tmp_path, folder):
+    customers, companies, largest = SAMPLES[folder]
+    sample = config.SAMPLE_DIR / folder
+    assert sample in (gen.SAMPLE_DIR, gen.CORPORATION_DIR)
     assert sorted(p.name for p in sample.iterdir()) == sorted(f"{t}.csv" for t in contract.TABLES)
-    gen.generate(tmp_path, customers=gen.SAMPLE_CUSTOMERS, seed=gen.DEFAULT_SEED, fmt="csv")
+    gen.generate(tmp_path, customers=customers, seed=gen.DEFAULT_SEED, fmt="csv", companies=companies)
+    flag = "" if companies == 1 else f" --companies {companies}"
     for name in contract.TABLES:
         committed = (sample / f"{name}.csv").read_bytes()
-        assert len(committed) < 5_000_000, name
+        assert len(committed) < largest, name
         assert committed == (tmp_path / f"{name}.csv").read_bytes(), (
-            f"{name}.csv differs: regenerate with `python -m dashboard generate --out sample_data/sample "
-            f"--customers {gen.SAMPLE_CUSTOMERS} --format csv`")
+            f"{name}.csv differs: regenerate with `python -m dashboard generate --out sample_data/{folder} "
+            f"--customers {customers}{flag} --format csv`")
 
 
-def test_committed_sample_has_no_personal_data():
-    _check_no_personal_data(_connect(gen.SAMPLE_DIR, "csv"))
+@pytest.mark.parametrize("folder", SAMPLES)
+def test_committed_sample_has_no_personal_data(folder):
+    _check_no_personal_data(_connect(config.SAMPLE_DIR / folder, "csv"))
+
+
+def test_corporation_sample_has_customers_in_every_branch_of_three_companies():
+    con = _connect(gen.CORPORATION_DIR, "csv")
+    assert [r[0] for r in con.execute("SELECT company_code FROM companies ORDER BY 1").fetchall()] == ["PC01", "PC02", "PC08"]
+    empty = con.execute("SELECT branch_code FROM branches WHERE branch_code NOT IN "
+                        "(SELECT branch_code FROM customers)").fetchall()
+    assert empty == []
 
 
 # ------------------------------------------------------------------ default size: calibration and believability
