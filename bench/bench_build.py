@@ -2,7 +2,8 @@
 DuckDB loading the same Parquet files with a plain `create table … as select * from read_parquet(…)`.
 
     .venv/bin/python bench/bench_build.py                    # default size (~290,000 customers)
-    .venv/bin/python bench/bench_build.py --scale 10         # ten times that (EVNCPC scale)
+    .venv/bin/python bench/bench_build.py --scale 10         # ten times that
+    .venv/bin/python bench/bench_build.py --companies 13     # all of EVNCPC: ~4.1 million customers
     .venv/bin/python bench/bench_build.py --workdir /big/disk --keep
 
 Each step runs in its own process, so its peak memory (max RSS) is its own.
@@ -28,7 +29,7 @@ step, args = sys.argv[1], json.loads(sys.argv[2])
 t = time.perf_counter()
 if step == "generate":
     from dashboard.generate import generate
-    rows = generate(args["out"], customers=args["customers"], fmt="parquet")
+    rows = generate(args["out"], customers=args["customers"], fmt="parquet", companies=args["companies"])
 elif step == "build":
     from dashboard.build import build
     rows = build(args["source"], args["data"]).row_counts
@@ -59,6 +60,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--companies", type=int, default=1,
+                        help="EVNCPC companies to generate (PC08 at --scale, the others in proportion; 13: all)")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-build-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -66,14 +69,15 @@ def main() -> None:
     source, data = work / "exports", work / "data"
     from dashboard import config  # noqa: F401 - settings are read by the steps from the environment
 
-    gen = step("generate", out=str(source), customers=customers)
+    gen = step("generate", out=str(source), customers=customers, companies=args.companies)
     floor = step("floor", source=str(source), db=str(work / "floor.duckdb"),
                  memory=config.setting("DASHBOARD_BUILD_MEMORY"),
                  tmp=str(work / "floor-tmp"))
     built = step("build", source=str(source), data=str(data))
     bills = built["rows"]["bills"]
     total = sum(built["rows"].values())
-    print(f"customers {customers:,}  bills {bills:,}  payments {built['rows']['payments']:,}  all rows {total:,}")
+    print(f"companies {args.companies}  customers {built['rows']['customers']:,}  bills {bills:,}  "
+          f"payments {built['rows']['payments']:,}  all rows {total:,}")
     print(f"{'step':<10}{'seconds':>10}{'rows/s':>14}{'peak MB':>10}")
     for name, r in (("generate", gen), ("floor", floor), ("build", built)):
         print(f"{name:<10}{r['seconds']:>10.1f}{total / r['seconds']:>14,.0f}{r['peak_mb']:>10,.0f}")
