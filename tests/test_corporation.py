@@ -55,7 +55,7 @@ def _frame(con, sql: str) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def corporation(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("corporation")
-    src = _copy_sample(tmp / "src", lambda b: "PC01" if b in MOVED else "PC08")
+    src = _copy_sample(tmp / "src", lambda b: "PC01" if b in MOVED else "PC08", companies=False)
     con = warehouse.connect(build.build(src, tmp / "data").path)
     yield con
     con.close()

@@ -75,8 +75,8 @@ def branch_rows():
 
 
 def draw_misses():
-    st.markdown(f"**{escape_markdown(scorecard.misses_sentence(kpis(), branch_rows(), targets(), period, ctx.lang,
-                                                                 ctx.by_company))}**")
+    sentence = scorecard.misses_sentence(kpis(), branch_rows(), targets(), period, ctx.lang, ctx.by_company)
+    st.markdown(f"**{escape_markdown(sentence)}**")
 
 
 def draw_scorecards():
