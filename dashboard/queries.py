@@ -40,7 +40,7 @@ _FIELD_RE = re.compile(r"^--\s?([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*?)\s*$")
 _CONTINUATION_RE = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 
 # Defaults for the parameter names pages use; `check` and the SQL page fill queries with these.
-KNOWN_PARAMS = ("branches", "branch", "period_from", "period_to", "period", "lang", "kpi")
+KNOWN_PARAMS = ("branches", "branch", "company", "period_from", "period_to", "period", "lang", "kpi")
 
 
 class QueryError(Exception):
@@ -402,18 +402,21 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
 
 
 def default_params(con: duckdb.DuckDBPyConnection) -> dict:
-    """Values for the known parameter names, read from the warehouse: all branches, the latest 13 periods."""
+    """Values for the known parameter names, read from the warehouse: all branches, the latest 13 periods, the
+    first company (a query also accepts NULL for `company`: the whole corporation)."""
     cursor = con.cursor()
     try:
         branches = [row[0] for row in cursor.execute(
             "select branch_code from branches order by branch_code").fetchall()]
-        latest, first = cursor.execute(
-            "select max(period)::date, (max(period) - interval 12 month)::date from company_month").fetchall()[0]
+        latest, first, company = cursor.execute(
+            "select max(period)::date, (max(period) - interval 12 month)::date, min(company_code) "
+            "from company_month").fetchall()[0]
     finally:
         cursor.close()
     return {
         "branches": branches,
         "branch": branches[0] if branches else None,
+        "company": company,
         "period_from": _as_date(first),
         "period_to": _as_date(latest),
         "period": _as_date(latest),

@@ -92,7 +92,8 @@ def tiny_warehouse(path: Path) -> Path:
     try:
         con.execute("""
             create table branches as
-            select 'PC08' || c || c as branch_code, 'Điện lực ' || c as branch_name, 'Huyện ' || c as district
+            select 'PC08' || c || c as branch_code, 'Điện lực ' || c as branch_name, 'Huyện ' || c as district,
+                   'PC08' as company_code
             from unnest(['A','B','C','D','E','F','G','H','I']) t(c)
         """)
         con.execute("""
@@ -105,7 +106,7 @@ def tiny_warehouse(path: Path) -> Path:
         """)
         con.execute("""
             create table company_month as
-            select period, sum(bills) as bills, sum(remote_reads) as remote_reads,
+            select 'PC08' as company_code, period, sum(bills) as bills, sum(remote_reads) as remote_reads,
                    sum(remote_reads) / sum(bills) as remote_read_rate
             from branch_month group by period
         """)

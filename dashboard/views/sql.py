@@ -179,6 +179,11 @@ def param_value(name: str, defaults: dict):
                             format_func=lambda p: formats.fmt_period(p, ctx.lang))
     if name == "branch":
         return st.selectbox(label, list(ctx.branch_names), key=f"qp_{name}")
+    if name == "company":  # empty: the whole corporation (NULL)
+        options = [None, *ctx.companies]
+        return st.selectbox(label, options, index=options.index(ctx.company) if ctx.company in options else 0,
+                            key=f"qp_{name}", format_func=lambda c: f"{ctx.company_name(c)} ({c})" if c
+                            else ctx.t("metric.corporation"))
     return st.text_input(label, str(defaults.get(name, "")), key=f"qp_{name}")
 
 
