@@ -413,21 +413,32 @@ def run_pack(args: argparse.Namespace) -> int:
         print(f"pack: {exc}", file=sys.stderr)
         return 2
     with source:
-        # PC08, the company's own code (as in the file names), stands for the whole company
-        codes = ([None if code.strip().upper() == pack.COMPANY_CODE else code.strip().upper() for code in args.branch]
-                 if args.branch else None)
-        names = pack.branch_names(source)
-        specs = [pack.PackSpec(args.to, code, args.cmp, args.lang)
-                 for code in (dict.fromkeys(codes) if codes else [None, *names])]
+        names, companies = pack.branch_names(source), pack.branch_companies(source)
+        several = len(set(companies.values())) > 1
+        # the top pack's code (PC08, the company's own, as in the file names; EVNCPC for a corporation) stands
+        # for the whole company or corporation, a company's code for that company's pack
+        top = pack.CORPORATION_CODE if several else pack.COMPANY_CODE
+
+        def spec(code: str | None) -> pack.PackSpec:
+            if code is None or code == top:
+                return pack.PackSpec(args.to, None, args.cmp, args.lang, top=top)
+            if code in companies.values():
+                return pack.PackSpec(args.to, None, args.cmp, args.lang, company=code if several else None,
+                                     top=code)
+            return pack.PackSpec(args.to, code, args.cmp, args.lang, top=top)
+
+        codes = ([code.strip().upper() for code in args.branch] if args.branch
+                 else [None, *(sorted(set(companies.values())) if several else []), *names])
+        specs = [spec(code) for code in dict.fromkeys(codes)]
         try:
-            for spec in specs:
-                pack.check(spec, names, pack.periods(source))
+            for s in specs:
+                pack.check(s, names, pack.periods(source), set(companies.values()))
         except pack.PackError as exc:
             print(f"pack: {exc}; nothing written", file=sys.stderr)
             return 2
         try:
-            for spec in specs:
-                print(pack.write_pack(source, spec, args.out), flush=True)
+            for s in specs:
+                print(pack.write_pack(source, s, args.out), flush=True)
         except (pack.PackError, OSError) as exc:
             print(f"pack: {exc}", file=sys.stderr)
             return 1
