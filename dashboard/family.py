@@ -142,7 +142,8 @@ def kpi_trend(ctx: ui.Page, k: dict, tg: pd.DataFrame) -> None:
     # taller than Plotly's default: with nine branches the legend takes half the height on a phone
     fig = ui.figure("trend", lang=ctx.lang, max_ticks=6, company_is_average=k["unit"] == "count", height=520,
                     df=rows[["branch_code", "period", col]], y=col, unit=k["unit"],
-                    title=ctx.t("family.trend_title", kpi=ui.kpi_label(ctx, k)),
+                    title=ctx.t("family.trend_title_company" if ctx.by_company else "family.trend_title",
+                                kpi=ui.kpi_label(ctx, k)),
                     company=charts.company_line(company, col, k["unit"], len(ctx.unit_names)),
                     target=scorecard.trend_targets(tg, k["kpi"], ctx.state.branches), annotations=ui.events(ctx),
                     names=ctx.unit_names, provisional=provisional_points(ctx, k["kpi"]),
@@ -237,7 +238,7 @@ def family_sections(ctx: ui.Page) -> dict | None:
                          key=f"{ctx.key}_table")
 
     ui.guarded(ctx, cards, shared=True)
-    st.subheader(ctx.t("family.by_branch"), divider="gray")
+    st.subheader(ctx.t("family.by_company" if ctx.by_company else "family.by_branch"), divider="gray")
     kpi_picker(ctx, kpis, chosen)
     st.caption(scope_caption(ctx))
     ui.guarded(ctx, trend, shared=True)

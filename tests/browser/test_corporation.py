@@ -62,4 +62,11 @@ def test_the_corporation_ranks_its_companies_and_opens_one(browser, corporation_
     fresh.goto(page.url)
     wait_rendered(fresh)
     assert main_text(fresh) == main_text(page)
+
+    # a family page at the corporation level: one line per company beside the corporation's
+    fresh.goto(f"{url}/payments?lang=vi")
+    wait_rendered(fresh)
+    legend = " ".join(fresh.locator(".js-plotly-plot .legendtext").evaluate_all("els => els.map(e => e.textContent)"))
+    assert all(name in legend for name in companies.values()) and "Toàn Tổng công ty" in legend
+    screenshot(fresh, "corporation_payments")
     context.close()
