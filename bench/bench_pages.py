@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/bench_pages.py --data-dir data            # a published data directory
     .venv/bin/python bench/bench_pages.py --data-dir A --data-dir B  # compare two sizes in one run
+    .venv/bin/python bench/bench_pages.py --data-dir A --data-dir B --top  # no branch: the company, or the
+                                                                            # corporation of a corporation's data
 
 For each page: one warm-up run (fills the query cache, as a page someone already opened), then the median of
 --runs timed reruns. Pages read only small marts, so the figures should not grow with the number of customers.
@@ -20,7 +22,7 @@ sys.path.insert(0, str(REPO))
 PARAMS = {"branch": "PC08AA", "from": "2020-01", "to": "2020-08", "lang": "vi"}
 
 
-def page_times(data_dir: Path, runs: int) -> dict[str, float]:
+def page_times(data_dir: Path, runs: int, params: dict[str, str]) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
 
     from dashboard import registry, warehouse
@@ -32,7 +34,7 @@ def page_times(data_dir: Path, runs: int) -> dict[str, float]:
     for spec in registry.PAGES:
         name = spec.key
         at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
-        for key, value in PARAMS.items():
+        for key, value in params.items():
             at.query_params[key] = value
         if name != "overview":
             at.switch_page(spec.view)
@@ -53,13 +55,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, action="append", required=True)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--top", action="store_true", help="no branch in the link: the top level of each warehouse")
     args = parser.parse_args()
-    results = [page_times(d, args.runs) for d in args.data_dir]
+    params = {k: v for k, v in PARAMS.items() if not (args.top and k == "branch")}
+    results = [page_times(d, args.runs, params) for d in args.data_dir]
     header = "page".ljust(12) + "".join(f"{r['_customers']:>14,} cust." for r in results)
     if len(results) == 2:
         header += "     ratio"
     print(header)
     for name in results[0]:
+        if name.startswith("_"):
+            continue
         line = name.ljust(12) + "".join(f"{r[name]:>17.0f} ms" for r in results)
         if len(results) == 2:
             line += f"{results[1][name] / results[0][name]:>10.2f}"
