@@ -413,7 +413,7 @@ def run_pack(args: argparse.Namespace) -> int:
         print(f"pack: {exc}", file=sys.stderr)
         return 2
     with source:
-        names, companies = pack.branch_names(source), pack.branch_companies(source)
+        names, companies = pack.hierarchy(source)
         several = len(set(companies.values())) > 1
         # the top pack's code (PC08, the company's own, as in the file names; EVNCPC for a corporation) stands
         # for the whole company or corporation, a company's code for that company's pack

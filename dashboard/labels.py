@@ -63,7 +63,6 @@ LABELS: dict[str, tuple[str, str]] = {
                              "Leave it at the whole corporation to see and rank the companies; choose one to see its branches."),
     "control.branches": ("Điện lực", "Branches"),
     "control.branch": ("Chọn điện lực", "Choose a branch"),
-    "control.branches_placeholder": ("Toàn công ty", "Whole company"),
     "control.branches_help": ("Để trống để xem toàn công ty", "Leave empty for the whole company"),
     "control.period_from": ("Từ kỳ", "From period"),
     "control.period_to": ("Đến kỳ", "To period"),

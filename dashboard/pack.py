@@ -178,13 +178,14 @@ def _tone(card: scorecard.Card, delta: str | None) -> str:
 
 
 def branch_names(source: Source) -> dict[str, str]:
-    names = source.query("branch_list")
-    return dict(zip(names["branch_code"], names["branch_name"]))
+    return hierarchy(source)[0]
 
 
-def branch_companies(source: Source) -> dict[str, str]:
-    names = source.query("branch_list")
-    return dict(zip(names["branch_code"], names["company_code"]))
+def hierarchy(source: Source) -> tuple[dict[str, str], dict[str, str]]:
+    """Each branch's name and each branch's company, from one read of branch_list."""
+    rows = source.query("branch_list")
+    return (dict(zip(rows["branch_code"], rows["branch_name"])),
+            dict(zip(rows["branch_code"], rows["company_code"])))
 
 
 def periods(source: Source) -> list[dt.date]:
@@ -210,10 +211,9 @@ def content(source: Source, spec: PackSpec) -> Content:
     """The pack's text and figures, from the same scorecard functions and page queries as the overview and
     branch pages for the same link."""
     lang, period = spec.lang, spec.period
-    names, available = branch_names(source), periods(source)
+    (names, companies), available = hierarchy(source), periods(source)
     # a branch's pack ranks it among its own company's branches beside its company's figures; the pack without a
     # branch is the company's, or the corporation's when the warehouse holds several companies
-    companies = branch_companies(source)
     check(spec, names, available, set(companies.values()))
     company = companies.get(spec.branch) if spec.branch else spec.company
     peers = {b: n for b, n in names.items() if company is None or companies.get(b) == company}

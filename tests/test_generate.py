@@ -41,6 +41,15 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str):
     return con.execute(sql).fetchall()[0]
 
 
+def assert_references(con, name: str, table) -> None:
+    """Every value of the table's reference columns names a row of the table it refers to."""
+    for ref in table.references:
+        where = f"WHERE {ref.where}" if ref.where else ""
+        missing = _one(con, f"""SELECT count(*) FROM {name} x WHERE x.{ref.column} IS NOT NULL
+            AND x.{ref.column} NOT IN (SELECT {ref.target} FROM {ref.table} {where})""")[0]
+        assert missing == 0, (name, ref)
+
+
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("small")
@@ -181,11 +190,7 @@ def test_blocks_of_customers_give_unique_keys_valid_references_and_the_same_cont
         assert n == rows[name], name
         if table.key:
             assert _one(con, f"SELECT count(DISTINCT {table.key}) FROM {name}")[0] == n, name
-        for ref in table.references:
-            where = f"WHERE {ref.where}" if ref.where else ""
-            missing = _one(con, f"""SELECT count(*) FROM {name} x WHERE x.{ref.column} IS NOT NULL
-                AND x.{ref.column} NOT IN (SELECT {ref.target} FROM {ref.table} {where})""")[0]
-            assert missing == 0, (name, ref)
+        assert_references(con, name, table)
     assert _one(con, "SELECT count(*) FROM payments p JOIN bills b USING (bill_id) "
                      "WHERE p.customer_id <> b.customer_id")[0] == 0
     # ids run on from block to block; bill ids rise with (period, read_on) over the whole table
@@ -643,11 +648,7 @@ def test_corporation_keys_references_and_ids_unique_across_companies(corp):
         if table.key:
             n, distinct = _one(con, f"SELECT count(*), count(DISTINCT {table.key}) FROM {name}")
             assert n == distinct and n > 0, name
-        for ref in table.references:
-            where = f"WHERE {ref.where}" if ref.where else ""
-            missing = _one(con, f"""SELECT count(*) FROM {name} x WHERE x.{ref.column} IS NOT NULL
-                AND x.{ref.column} NOT IN (SELECT {ref.target} FROM {ref.table} {where})""")[0]
-            assert missing == 0, (name, ref)
+        assert_references(con, name, table)
     assert _one(con, "SELECT count(*) FROM payments p JOIN bills b USING (bill_id) "
                      "WHERE p.customer_id <> b.customer_id")[0] == 0
     # each company's ids in its own range: PC08's as always, PCxx's from xx * 10^10 on
