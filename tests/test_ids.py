@@ -169,14 +169,14 @@ def test_integer_ids_keep_the_fast_checks_and_codes_take_the_general_ones(tmp_pa
     assert src.types["bill_id"] == "BIGINT"
     assert exports.load(con, src, Problems())
     exports.check_table(con, src, Problems())
-    assert src.dense_key is not None
+    assert src.dense_ranges is not None
 
     coded_path = coded_sample(tmp_path / "coded", fmt) / f"bills.{fmt}"
     src = exports.open_source(con, TABLES["bills"], coded_path, Problems())
     assert src.types["bill_id"] == "VARCHAR"
     assert exports.load(con, src, Problems())
     exports.check_table(con, src, Problems())
-    assert src.dense_key is None
+    assert src.dense_ranges is None
 
 
 # ---------------------------------------------------------------- hand-made cases, CSV and Parquet
