@@ -418,6 +418,16 @@ LABELS: dict[str, tuple[str, str]] = {
         "tím: có số liệu tạm tính.",
         "Each cell: the latest period with data · its rows. Red: late; yellow: missing the company's latest "
         "period; purple: provisional figures."),
+    "ops.freshness_caption_companies": (
+        "Mỗi ô: kỳ mới nhất có dữ liệu ở một điện lực của công ty · số dòng của kỳ đó. Đỏ: có điện lực trễ hạn; "
+        "vàng: có điện lực thiếu kỳ mới nhất; tím: có số liệu tạm tính. Mở một công ty để xem từng điện lực; "
+        "tệp tải về có mọi điện lực.",
+        "Each cell: the latest period with data in any of the company's branches · its rows. Red: a branch is "
+        "late; yellow: a branch is missing the latest period; purple: provisional figures. Open a company to see "
+        "each branch; the download lists every branch."),
+    "ops.company_link": ("Xem các điện lực", "Its branches"),
+    "ops.state.branches_late": ("{n} điện lực trễ, tới {days} ngày", "{n} branches late, up to {days} days"),
+    "ops.state.branches_missing": ("{n} điện lực thiếu {period}", "{n} branches missing {period}"),
     "ops.usual_day": ("Dữ liệu mỗi kỳ thường được công bố vào ngày {day} của tháng sau. Kỳ tiếp theo ({next}) "
                       "dự kiến trước {due}.",
                       "Each period's data is usually published on day {day} of the month after. The next period "

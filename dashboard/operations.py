@@ -329,6 +329,37 @@ def freshness(path: Path, data_dir: Path | None = None, today: dt.date | None = 
                      due_date(next_period, day) if next_period and day is not None else None)
 
 
+def freshness_by_company(table: pd.DataFrame, branch_companies: dict[str, str]) -> pd.DataFrame:
+    """freshness' table one level up (the corporation's view), one row per company and fact table: the latest
+    period any of its branches has rows in and the rows then (summed over those branches); `missing` and `late`
+    when any branch is, `days_late` the most; `provisional`: every branch's marks, newest first;
+    `late_branches` and `missing_branches`: how many of its branches are late, and missing a period without
+    being late (the same on each of the company's rows)."""
+    t = table.copy()
+    t["company_code"] = t["branch_code"].map(branch_companies)
+    t["_latest"] = pd.to_datetime(t["latest_period"])
+    keys = ["company_code", "source_table"]
+    top = t.groupby(keys)["_latest"].transform("max")
+    t["_rows"] = t["latest_rows"].where(t["_latest"] == top, 0)
+    out = t.groupby(keys, sort=False).agg(
+        latest_period=("_latest", "max"), latest_rows=("_rows", "sum"), company_latest=("company_latest", "first"),
+        rows_before=("rows_before", "sum"), missing=("missing", "any"), late=("late", "any"),
+        days_late=("days_late", "max")).reset_index()
+    out["latest_period"] = [None if pd.isna(v) else v.date() for v in out["latest_period"]]
+    out["latest_rows"] = out["latest_rows"].astype("int64")
+    branch_late = t.groupby("branch_code")["late"].any()
+    branch_missing = t.groupby("branch_code")["missing"].any() & ~branch_late
+    company_of = pd.Series(branch_companies)
+    out["late_branches"] = out["company_code"].map(branch_late.groupby(company_of).sum()).fillna(0).astype(int)
+    out["missing_branches"] = out["company_code"].map(branch_missing.groupby(company_of).sum()).fillna(0).astype(int)
+    marks = {}
+    for company, rows in t.drop_duplicates("branch_code").groupby("company_code"):
+        found = [m for ms in rows["provisional"] if isinstance(ms, list) for m in ms]
+        marks[company] = sorted(found, key=lambda m: m["period"], reverse=True)
+    out["provisional"] = [marks.get(c, []) for c in out["company_code"]]
+    return out
+
+
 def _marks(con) -> dict[str, list[dict]]:
     """branch_code -> its provisional marks ({period 'YYYY-MM', check, kpi}), newest first (none for a warehouse
     from before the marks, which has no such table)."""

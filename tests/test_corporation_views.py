@@ -125,6 +125,29 @@ def test_a_branch_is_seen_beside_its_own_company(corporation_env, cw, latest):
     assert values(company["y"]) == pytest.approx(want)
 
 
+def test_data_freshness_lists_companies_at_the_top_and_a_company_s_branches_below(corporation_env, cw):
+    """/data: the corporation's freshness has a row per company, its bills cell the company's rows in the latest
+    period (from branch_month) and a link into the company; company=PC02 lists PC02's branches only."""
+    at = open_page("data")
+    assert_clean(at)
+    [top] = [d.value for d in at.dataframe if t("col.company", "vi") in d.value.columns]
+    names = names_vi(cw)
+    assert list(top[t("col.company", "vi")]) == [names[c] for c in sorted(names) if c in ("PC01", "PC02", "PC08")]
+    latest, rows_pc01 = cw.execute(
+        "select period, sum(bills) from branch_month where company_code = 'PC01' and bills > 0 "
+        "group by period order by period desc limit 1").fetchall()[0]
+    cell = top.set_index(t("col.company", "vi")).loc[names["PC01"], t("ops.table.bills", "vi")]
+    assert cell == f"{formats.fmt_period(latest, 'vi')} · {formats.fmt_number(rows_pc01, 'vi')}"
+    assert all("company=" in link for link in top[t("col.open", "vi")])
+
+    at = open_page("data", {"company": "PC02"})
+    assert_clean(at)
+    [branches] = [d.value for d in at.dataframe if t("ops.col.branch", "vi") in d.value.columns]
+    expected = [r[0] for r in cw.execute("select branch_name from branches where company_code = 'PC02' "
+                                         "order by branch_code").fetchall()]
+    assert sorted(branches[t("ops.col.branch", "vi")]) == sorted(expected)
+
+
 def test_choosing_a_company_in_the_sidebar_writes_it_and_drops_other_branches(corporation_env):
     at = open_page("overview", {"branch": "PC01BB"})
     company_box(at).set_value("PC08").run()

@@ -228,6 +228,39 @@ def test_freshness_marks_a_late_branch_and_its_provisional_figures(sample_drops,
     assert bool(row["missing"]) and not row["late"]
 
 
+def test_freshness_one_level_up_sums_a_company_s_branches_at_their_latest_period():
+    """Hand-made: company A's branch A2 is late on bills and A3 is missing payments; B is up to date."""
+    d = dt.date
+    rows = [  # branch, table, latest period, rows, missing, late, days late, marks
+        ("A1", "bills", d(2022, 11, 1), 100, False, False, None, []),
+        ("A2", "bills", d(2022, 10, 1), 40, True, True, 5, [{"period": "2022-11", "check": "no_bills", "kpi": None}]),
+        ("A3", "bills", d(2022, 11, 1), 7, False, False, None, []),
+        ("A1", "payments", d(2022, 11, 1), 90, False, False, None, []),
+        ("A2", "payments", d(2022, 11, 1), 30, False, False, None, []),
+        ("A3", "payments", None, 0, True, False, None, []),
+        ("B1", "bills", d(2022, 11, 1), 60, False, False, None, [{"period": "2022-10", "check": "kpi_jump",
+                                                                 "kpi": "online_share"}]),
+        ("B1", "payments", d(2022, 11, 1), 55, False, False, None, []),
+    ]
+    marks = {r[0]: r[7] for r in rows if r[7]}
+    table = pd.DataFrame([{"branch_code": b, "branch_name": b, "source_table": s, "latest_period": p,
+                           "latest_rows": n, "company_latest": d(2022, 11, 1), "rows_before": 1, "missing": m,
+                           "late": late, "days_late": days, "provisional": marks.get(b, [])}
+                          for b, s, p, n, m, late, days, _ in rows])
+    out = operations.freshness_by_company(table, {"A1": "A", "A2": "A", "A3": "A", "B1": "B"})
+    got = out.set_index(["company_code", "source_table"])
+    assert list(out["company_code"].unique()) == ["A", "B"]
+    assert got.loc[("A", "bills"), "latest_period"] == d(2022, 11, 1)
+    assert got.loc[("A", "bills"), "latest_rows"] == 107  # A1 and A3; A2's October rows are not November's
+    assert got.loc[("A", "payments"), "latest_rows"] == 120
+    assert bool(got.loc[("A", "bills"), "late"]) and got.loc[("A", "bills"), "days_late"] == 5
+    assert bool(got.loc[("A", "payments"), "missing"]) and not got.loc[("A", "payments"), "late"]
+    assert (got.loc["A", "late_branches"] == 1).all() and (got.loc["A", "missing_branches"] == 1).all()
+    assert (got.loc["B", "late_branches"] == 0).all() and not got.loc["B", "missing"].any()
+    assert got.loc[("A", "bills"), "provisional"] == marks["A2"]
+    assert got.loc[("B", "payments"), "provisional"] == marks["B1"]
+
+
 def test_without_loads_lateness_is_not_judged(sample_data_dir):
     found = operations.freshness(warehouse.current(sample_data_dir).path, sample_data_dir)
     assert found.usual_day is None and not found.table["late"].any() and not found.next_overdue

@@ -4,6 +4,7 @@ between two versions (`old` and `new` in the URL), the audit log of builds and l
 The thinking is in dashboard/operations.py."""
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -153,50 +154,60 @@ def draw_freshness():
                          due=formats.fmt_date(found.next_due, ctx.lang),
                          days=formats.fmt_number((found.today - found.next_due).days, ctx.lang)),
                    icon=":material/schedule:")
-    branches = list(dict.fromkeys(table["branch_code"]))
-    wide = {ctx.t("ops.col.branch"): [ctx.branch_names.get(b, b) for b in branches]}
-    late_cells, missing_cells = set(), set()
-    for source, key in TABLE_LABELS.items():
-        part = table[table["source_table"] == source].set_index("branch_code")
-        column = ctx.t(key)
-        cells = []
-        for b in branches:
-            if b not in part.index or part.loc[b, "latest_period"] is None:
-                cells.append(ctx.t("ops.no_rows"))
-                missing_cells.add((b, column))
-                continue
-            r = part.loc[b]
-            cells.append(f"{period_text(r['latest_period'])} · {formats.fmt_number(r['latest_rows'], ctx.lang)}")
-            if r["late"]:
-                late_cells.add((b, column))
-            elif r["missing"]:
-                missing_cells.add((b, column))
-        wide[column] = cells
-    by_branch = table.drop_duplicates("branch_code").set_index("branch_code")
-    wide[ctx.t("ops.col.provisional")] = [marks_text(by_branch.loc[b, "provisional"]) for b in branches]
-    wide[ctx.t("ops.col.state")] = [state_text(table[table["branch_code"] == b]) for b in branches]
-    shown = pd.DataFrame(wide)
-    columns = list(shown.columns)
-
-    def paint(row):
-        b = branches[row.name]
-        cells = []
-        for col in columns:
-            if (b, col) in late_cells:
-                cells.append(LATE_CELL)
-            elif (b, col) in missing_cells:
-                cells.append(MISSING_CELL)
-            elif col == ctx.t("ops.col.provisional") and row[col]:
-                cells.append(PROVISIONAL_CELL)
-            elif col == ctx.t("ops.col.state") and row[col] != ctx.t("ops.state.ok"):
-                cells.append(LATE_CELL if any((b, c) in late_cells for c in columns) else MISSING_CELL)
-            else:
-                cells.append("")
-        return cells
-
-    st.dataframe(shown.style.apply(paint, axis=1), hide_index=True, width="stretch", key="ops_freshness")
-    st.caption(ctx.t("ops.freshness_caption"))
+    if ctx.is_corporation:  # one row per company, each opening its branches; the download keeps every branch
+        draw_units(operations.freshness_by_company(table, ctx.branch_companies), "company_code",
+                   ctx.t("col.company"), ctx.company_name, link=True)
+        st.caption(ctx.t("ops.freshness_caption_companies"))
+    else:
+        scope = table[table["branch_code"].isin(ctx.scope_branches)]
+        draw_units(scope, "branch_code", ctx.t("ops.col.branch"), lambda b: ctx.branch_names.get(b, b))
+        st.caption(ctx.t("ops.freshness_caption"))
     ui.downloads(ctx, lambda: operations.flat(table), "freshness", key="ops_freshness")
+
+
+def draw_units(table: pd.DataFrame, unit: str, heading: str, name, link: bool = False):
+    """The freshness table, one row per branch (or company) and a column per fact table: latest period and rows,
+    late cells red, missing ones yellow; then provisional marks and the row's state."""
+    units = list(dict.fromkeys(table[unit]))
+    by_cell = table.set_index([unit, "source_table"])
+    wide = {heading: [name(u) for u in units]}
+    if link:
+        wide[ctx.t("col.open")] = [company_link(u) for u in units]
+    paint: dict[str, list[str]] = {heading: [""] * len(units)}
+    for source, key in TABLE_LABELS.items():
+        column = ctx.t(key)
+        cells, colours = [], []
+        for u in units:
+            r = by_cell.loc[(u, source)] if (u, source) in by_cell.index else None
+            if r is None or r["latest_period"] is None:
+                cells.append(ctx.t("ops.no_rows"))
+                colours.append(MISSING_CELL)
+                continue
+            cells.append(f"{period_text(r['latest_period'])} · {formats.fmt_number(r['latest_rows'], ctx.lang)}")
+            colours.append(LATE_CELL if r["late"] else MISSING_CELL if r["missing"] else "")
+        wide[column], paint[column] = cells, colours
+    rows = table.groupby(unit, sort=False)
+    marks = rows["provisional"].first()
+    wide[ctx.t("ops.col.provisional")] = [marks_text(marks.get(u)) for u in units]
+    paint[ctx.t("ops.col.provisional")] = [PROVISIONAL_CELL if t else "" for t in wide[ctx.t("ops.col.provisional")]]
+    states = [state_text(rows.get_group(u)) for u in units]
+    wide[ctx.t("ops.col.state")] = states
+    late = rows["late"].any()
+    paint[ctx.t("ops.col.state")] = ["" if s == ctx.t("ops.state.ok") else LATE_CELL if late[u] else MISSING_CELL
+                                     for s, u in zip(states, units)]
+    shown = pd.DataFrame(wide)
+    colours = pd.DataFrame({c: paint.get(c, [""] * len(units)) for c in shown.columns})
+    config = {}
+    if link:
+        config[ctx.t("col.open")] = st.column_config.LinkColumn(display_text=ctx.t("ops.company_link"))
+    st.dataframe(shown.style.apply(lambda _: colours, axis=None), hide_index=True, width="stretch",
+                 key="ops_freshness", column_config=config)
+
+
+def company_link(code: str) -> str:
+    """This page for one company: its branches' freshness, the same version and language."""
+    state = replace(ctx.state.shared(), company=code, branches=()).pinned(ctx.state.v)
+    return "./data?" + links.query_string(state)
 
 
 def marks_text(marks) -> str:
@@ -208,7 +219,18 @@ def marks_text(marks) -> str:
 
 
 def state_text(rows: pd.DataFrame) -> str:
+    """A branch's state (late by the most days of its tables, or missing a period, or up to date); a company's
+    says how many of its branches are late or missing data."""
     late = rows[rows["late"]]
+    if "late_branches" in rows:
+        if not late.empty:
+            return ctx.t("ops.state.branches_late", n=formats.fmt_number(late["late_branches"].max(), ctx.lang),
+                         days=formats.fmt_number(late["days_late"].max(), ctx.lang))
+        if rows["missing"].any():
+            return ctx.t("ops.state.branches_missing",
+                         n=formats.fmt_number(rows["missing_branches"].max(), ctx.lang),
+                         period=period_text(rows.loc[rows["missing"], "company_latest"].iloc[0]))
+        return ctx.t("ops.state.ok")
     if not late.empty:
         return ctx.t("ops.state.late", days=formats.fmt_number(late["days_late"].max(), ctx.lang))
     if rows["missing"].any():
