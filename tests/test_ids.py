@@ -179,6 +179,86 @@ def test_integer_ids_keep_the_fast_checks_and_codes_take_the_general_ones(tmp_pa
     assert src.dense_ranges is None
 
 
+# One dense range per company, 10^10 apart (the generator's corporation), and what must still be refused
+COMPANY_RANGES = [(100_000_001, 100_000_500), (10_100_000_001, 10_100_000_300), (20_100_000_001, 20_100_000_200)]
+
+
+def bills_with_ids(folder: Path, ids: list[int]) -> Path:
+    """The sample's first bill, once per id, as Parquet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bills.parquet"
+    con = duckdb.connect()
+    first = f"(select * exclude (bill_id) from read_csv({exports.sql_str(SAMPLE / 'bills.csv')}) limit 1)"
+    con.execute("create table ids as select unnest($ids::bigint[]) as bill_id", {"ids": ids})
+    con.execute(f"copy (select i.bill_id, f.* from ids i, {first} f) to {exports.sql_str(path)} (format parquet)")
+    return path
+
+
+def checked(path: Path) -> tuple[exports.Source, Problems]:
+    con, problems = duckdb.connect(), Problems()
+    src = exports.open_source(con, TABLES["bills"], path, problems)
+    assert exports.load(con, src, problems)
+    exports.check_table(con, src, problems)
+    return src, problems
+
+
+def test_a_corporation_s_id_ranges_are_proven_unique_and_kept_for_the_reference_test(tmp_path):
+    ids = [i for lo, hi in COMPANY_RANGES for i in range(lo, hi + 1)]
+    src, problems = checked(bills_with_ids(tmp_path / "ok", ids))
+    assert not problems and src.dense_ranges == COMPANY_RANGES
+    # a range crossing a 2^26 block boundary stays one range
+    lo = (3 << exports.BLOCK_BITS) - 5
+    src, problems = checked(bills_with_ids(tmp_path / "cross", list(range(lo, lo + 10)) + [50_000_000_000]))
+    assert not problems and src.dense_ranges == [(lo, lo + 9), (50_000_000_000, 50_000_000_000)]
+
+
+@pytest.mark.parametrize("case, ids, message", [
+    ("a repeat in the second company", [*range(100_000_001, 100_000_101), *range(10_100_000_001, 10_100_000_051),
+                                        10_100_000_007],
+     "duplicate bill_id 10100000007"),
+    ("a repeat in a sparse spread", [1, 2, 3, 1 << 40, 1 << 40], "duplicate bill_id 1099511627776"),
+    ("a repeat across many blocks", [i << 27 for i in range(exports.MAX_BLOCKS + 5)] + [5 << 27],
+     "duplicate bill_id 671088640"),
+])
+def test_repeated_ids_in_wide_ranges_are_refused(tmp_path, case, ids, message):
+    src, problems = checked(bills_with_ids(tmp_path / "dup", ids))
+    assert any(message in p.message for p in problems), [p.message for p in problems]
+
+
+def payments_of(folder: Path, bill_ids: list[int]) -> Path:
+    """The sample's first payment, once per bill id (payment ids 1, 2, ...), as Parquet."""
+    path = folder / "payments.parquet"
+    con = duckdb.connect()
+    first = f"(select * exclude (payment_id, bill_id) from read_csv({exports.sql_str(SAMPLE / 'payments.csv')}) limit 1)"
+    con.execute("create table ids as select unnest($ids::bigint[]) as bill_id", {"ids": bill_ids})
+    con.execute(f"copy (select row_number() over () as payment_id, i.bill_id, f.* from ids i, {first} f) "
+                f"to {exports.sql_str(path)} (format parquet)")
+    return path
+
+
+@pytest.mark.parametrize("gap", [False, True])
+def test_a_bill_id_outside_the_companies_ranges_is_not_a_known_bill(tmp_path, gap):
+    """With every range whole, payments.bill_id is checked by a range test; with a gap, by the anti join. Both
+    refuse an id between two companies' ranges and an id in the gap."""
+    ids = [i for lo, hi in COMPANY_RANGES for i in range(lo, hi + 1)]
+    if gap:
+        ids.remove(10_100_000_150)
+    con, problems = duckdb.connect(), Problems()
+    loaded = {}
+    for name, path in (("bills", bills_with_ids(tmp_path, ids)),
+                       ("payments", payments_of(tmp_path, [100_000_007, 5_000_000_000, 10_100_000_150,
+                                                           20_100_000_200]))):
+        src = exports.open_source(con, TABLES[name], path, problems)
+        assert exports.load(con, src, problems)
+        exports.check_table(con, src, problems)
+        loaded[name] = src
+    assert (loaded["bills"].dense_ranges is None) == gap
+    exports.check_references(con, loaded, problems)
+    [problem] = [p for p in problems if p.column == "bill_id"]
+    assert "5000000000 is not a known bill_id" in problem.message
+    assert ("(2 rows like this)" in problem.message) == gap
+
+
 # ---------------------------------------------------------------- hand-made cases, CSV and Parquet
 
 
