@@ -493,8 +493,8 @@ def keys_unique_fast(con, src: Source, tbl: str, key: str, key_type: str) -> boo
 
     A corporation's ids are one dense range per company, ten billion apart (PC01's from 10^10, PC02's from
     2 * 10^10, ...): too wide for one bitmap, so the keys are then split into blocks of 2^BLOCK_BITS values and
-    each block that holds keys gets a bitmap over its own [min, max], all in one more scan. When the keys fill
-    their ranges exactly, the ranges are kept on `src` for check_references (a range test, no join)."""
+    each block that holds keys gets its own bitmap, all in one grouped scan (at most MAX_BLOCKS blocks). When the
+    keys fill their ranges exactly, the ranges are kept on `src` for check_references (a range test, no join)."""
     if key_type != "BIGINT":
         return False
     lo, hi, n = con.execute(f"select min({key}), max({key}), count({key}) from {tbl}").fetchall()[0]
@@ -502,23 +502,23 @@ def keys_unique_fast(con, src: Source, tbl: str, key: str, key_type: str) -> boo
         return True
     lo, hi = int(lo), int(hi)
     if hi - lo < BITMAP_LIMIT:
-        blocks = [(lo, hi, n)]
-    elif (hi >> BLOCK_BITS) - (lo >> BLOCK_BITS) < MAX_BLOCKS * 1024:  # few possible blocks: a small group by
-        blocks = con.execute(f"select min({key}), max({key}), count({key}) from {tbl} where {key} is not null "
-                             f"group by {key} >> {BLOCK_BITS} order by 1 limit {MAX_BLOCKS + 1}").fetchall()
-        if len(blocks) > MAX_BLOCKS:
-            return False
+        # bitstring_agg takes its range only as constants; lo and hi are integers read back from the table
+        bits = con.execute(f"select bit_count(bitstring_agg({key}, {lo}, {hi})) from {tbl}").fetchall()[0][0]
+        blocks = [(lo, hi, n, bits)]
     else:
+        used = con.execute(f"select count(*) from (select distinct {key} >> {BLOCK_BITS} from {tbl} "
+                           f"where {key} is not null limit {MAX_BLOCKS + 1})").fetchall()[0][0]
+        if used > MAX_BLOCKS:
+            return False
+        mask = (1 << BLOCK_BITS) - 1  # a key is (its block << BLOCK_BITS) + (key & mask), negative keys too
+        blocks = con.execute(f"select min({key}), max({key}), count({key}), "
+                             f"bit_count(bitstring_agg({key} & {mask}, 0, {mask})) from {tbl} "
+                             f"where {key} is not null group by {key} >> {BLOCK_BITS} order by 1").fetchall()
+    if any(bits != count for _, _, count, bits in blocks):
         return False
-    # bitstring_agg takes its range only as constants; the bounds are integers read back from the table
-    counts = ", ".join(f"bit_count(bitstring_agg({key}, {int(b_lo)}, {int(b_hi)}) "
-                       f"filter (where {key} between {int(b_lo)} and {int(b_hi)}))" for b_lo, b_hi, _ in blocks)
-    bits = con.execute(f"select {counts} from {tbl}").fetchall()[0]
-    if any(b != count for b, (_, _, count) in zip(bits, blocks)):
-        return False
-    if all(b_hi - b_lo + 1 == count for b_lo, b_hi, count in blocks):
+    if all(b_hi - b_lo + 1 == count for b_lo, b_hi, count, _ in blocks):
         ranges: list[tuple[int, int]] = []
-        for b_lo, b_hi, _ in blocks:  # blocks in order; a range that crosses a block boundary is joined up
+        for b_lo, b_hi, _, _ in blocks:  # blocks in order; a range that crosses a block boundary is joined up
             if ranges and ranges[-1][1] + 1 == b_lo:
                 ranges[-1] = (ranges[-1][0], int(b_hi))
             else:

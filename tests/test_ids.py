@@ -210,6 +210,9 @@ def test_a_corporation_s_id_ranges_are_proven_unique_and_kept_for_the_reference_
     lo = (3 << exports.BLOCK_BITS) - 5
     src, problems = checked(bills_with_ids(tmp_path / "cross", list(range(lo, lo + 10)) + [50_000_000_000]))
     assert not problems and src.dense_ranges == [(lo, lo + 9), (50_000_000_000, 50_000_000_000)]
+    # negative ids: blocks -1 and 0 join up into one range
+    src, problems = checked(bills_with_ids(tmp_path / "negative", list(range(-5, 6)) + [1 << 40]))
+    assert not problems and src.dense_ranges == [(-5, 5), (1 << 40, 1 << 40)]
 
 
 @pytest.mark.parametrize("case, ids, message", [
