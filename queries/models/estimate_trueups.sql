@@ -12,6 +12,11 @@
 --   after it. Only the few estimates without one are looked up (ASOF join) among all later reads.
 --   `keyed` is NOT MATERIALIZED: read three times, it would otherwise be written out whole (every bill: 192
 --   million rows for the corporation, 13 GB spilled) where each reader needs only its own filtered rows.
+--   The near join reads every bill and leaves the estimated ones out in its aggregates, and the three months
+--   are an unnest in the select list: DuckDB then estimates the candidates (a third of the bills, by
+--   read_method's three values) below the bills and builds its hash table on them. Filtered in the join,
+--   the bills looked fewer than three times the estimates and the table was built on 188 million bills
+--   (16 GB, spilling; 75-105 s against 26 s on the corporation).
 -- tests: not_null(bill_id, customer_id, branch_code, period)
 with keyed as not materialized (
     -- (period, read_on, bill_id) packed into one HUGEINT that sorts the same way; code (text) bill ids
@@ -28,18 +33,18 @@ estimates as (
 ),
 candidate_months as (
     -- where a closing bill usually is: the estimate's own month and the next two
-    select e.bill_id, e.customer_id, e.bill_order, (e.period + to_months(k))::date as period
-    from estimates as e, range(3) as r(k)
+    select e.bill_id, e.customer_id, e.bill_order, (e.period + to_months(unnest([0, 1, 2])))::date as period
+    from estimates as e
 ),
 near_closers as (
     select c.bill_id,
-        arg_min(k.bill_id, k.bill_order) as closed_by_bill_id,
-        arg_min(k.offset_kwh, k.bill_order) as run_offset_kwh
+        arg_min(k.bill_id, k.bill_order) filter (where k.read_method <> 'estimated') as closed_by_bill_id,
+        arg_min(k.offset_kwh, k.bill_order) filter (where k.read_method <> 'estimated') as run_offset_kwh
     from candidate_months as c
     join keyed as k
-      on k.customer_id = c.customer_id and k.period = c.period
-     and k.read_method <> 'estimated' and k.bill_order > c.bill_order
+      on k.customer_id = c.customer_id and k.period = c.period and k.bill_order > c.bill_order
     group by c.bill_id
+    having bool_or(k.read_method <> 'estimated')
 ),
 unmatched as (
     select e.* from estimates as e anti join near_closers as n using (bill_id)
