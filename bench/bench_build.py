@@ -5,6 +5,7 @@ DuckDB loading the same Parquet files with a plain `create table … as select *
     .venv/bin/python bench/bench_build.py --scale 10         # ten times that
     .venv/bin/python bench/bench_build.py --companies 13     # all of EVNCPC: ~4.1 million customers
     .venv/bin/python bench/bench_build.py --workdir /big/disk --keep
+    .venv/bin/python bench/bench_build.py --source EXPORTS   # exports already written: no generate step
 
 Each step runs in its own process, so its peak memory (max RSS) is its own.
 """
@@ -60,16 +61,17 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--source", type=Path, help="existing exports to build (skips generating)")
     parser.add_argument("--companies", type=int, default=1,
                         help="EVNCPC companies to generate (PC08 at --scale, the others in proportion; 13: all)")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-build-"))
     work.mkdir(parents=True, exist_ok=True)
     customers = int(DEFAULT_CUSTOMERS * args.scale)
-    source, data = work / "exports", work / "data"
+    source, data = args.source or work / "exports", work / "data"
     from dashboard import config  # noqa: F401 - settings are read by the steps from the environment
 
-    gen = step("generate", out=str(source), customers=customers, companies=args.companies)
+    gen = None if args.source else step("generate", out=str(source), customers=customers, companies=args.companies)
     floor = step("floor", source=str(source), db=str(work / "floor.duckdb"),
                  memory=config.setting("DASHBOARD_BUILD_MEMORY"),
                  tmp=str(work / "floor-tmp"))
@@ -80,9 +82,10 @@ def main() -> None:
           f"payments {built['rows']['payments']:,}  all rows {total:,}")
     print(f"{'step':<10}{'seconds':>10}{'rows/s':>14}{'peak MB':>10}")
     for name, r in (("generate", gen), ("floor", floor), ("build", built)):
-        print(f"{name:<10}{r['seconds']:>10.1f}{total / r['seconds']:>14,.0f}{r['peak_mb']:>10,.0f}")
-    print(f"build / floor = {built['seconds'] / floor['seconds']:.2f}x   "
-          f"first start (generate + build) = {gen['seconds'] + built['seconds']:.1f} s")
+        if r is not None:
+            print(f"{name:<10}{r['seconds']:>10.1f}{total / r['seconds']:>14,.0f}{r['peak_mb']:>10,.0f}")
+    print(f"build / floor = {built['seconds'] / floor['seconds']:.2f}x" + (
+        f"   first start (generate + build) = {gen['seconds'] + built['seconds']:.1f} s" if gen else ""))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

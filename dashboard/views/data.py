@@ -69,6 +69,12 @@ def freshness(path: str, data_dir: str, stamp: tuple, today: dt.date) -> operati
     return operations.freshness(Path(path), Path(data_dir), today=today)
 
 
+@st.cache_data(show_spinner=False, ttl=600, max_entries=16)
+def freshness_by_company(path: str, data_dir: str, stamp: tuple, today: dt.date,
+                         branch_companies: dict[str, str]) -> pd.DataFrame:
+    return operations.freshness_by_company(freshness(path, data_dir, stamp, today).table, branch_companies)
+
+
 # ---------------------------------------------------------------- the published version
 
 
@@ -155,7 +161,8 @@ def draw_freshness():
                          days=formats.fmt_number((found.today - found.next_due).days, ctx.lang)),
                    icon=":material/schedule:")
     if ctx.is_corporation:  # one row per company, each opening its branches; the download keeps every branch
-        draw_units(operations.freshness_by_company(table, ctx.branch_companies), "company_code",
+        draw_units(freshness_by_company(str(ctx.path), str(DATA_DIR), audit_stamp(), dt.date.today(),
+                                        ctx.branch_companies), "company_code",
                    ctx.t("col.company"), ctx.company_name, link=True)
         st.caption(ctx.t("ops.freshness_caption_companies"))
     else:
@@ -169,7 +176,7 @@ def draw_units(table: pd.DataFrame, unit: str, heading: str, name, link: bool = 
     """The freshness table, one row per branch (or company) and a column per fact table: latest period and rows,
     late cells red, missing ones yellow; then provisional marks and the row's state."""
     units = list(dict.fromkeys(table[unit]))
-    by_cell = table.set_index([unit, "source_table"])
+    by_cell = {(r[unit], r["source_table"]): r for r in table.to_dict("records")}
     wide = {heading: [name(u) for u in units]}
     if link:
         wide[ctx.t("col.open")] = [company_link(u) for u in units]
@@ -178,7 +185,7 @@ def draw_units(table: pd.DataFrame, unit: str, heading: str, name, link: bool = 
         column = ctx.t(key)
         cells, colours = [], []
         for u in units:
-            r = by_cell.loc[(u, source)] if (u, source) in by_cell.index else None
+            r = by_cell.get((u, source))
             if r is None or r["latest_period"] is None:
                 cells.append(ctx.t("ops.no_rows"))
                 colours.append(MISSING_CELL)
