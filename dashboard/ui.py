@@ -367,9 +367,11 @@ def sidebar(ctx: Page) -> None:
         st.multiselect(ctx.t("control.branches"), ctx.scope_branches, default=list(state.branches),
                        key=keys["branch"], format_func=lambda c: f"{ctx.branch_names.get(c, c)} ({c})",
                        placeholder=ctx.top_label(), help=ctx.t("control.branches_help"), **on)
+        # Streamlit formats every option several times a run (over a thousand calls): look the labels up
+        shown = {k: formats.fmt_period(k, ctx.lang) for k in periods}
         st.select_slider(ctx.t("control.period"), options=periods, key=keys["period"],
                          value=(links.period_key(state.period_from), links.period_key(state.period_to)),
-                         format_func=lambda k: formats.fmt_period(k, ctx.lang), **on)
+                         format_func=lambda k: shown.get(k) or formats.fmt_period(k, ctx.lang), **on)
         st.selectbox(ctx.t("control.comparison"), list(links.CMPS), index=links.CMPS.index(state.cmp),
                      key=keys["cmp"], format_func=lambda c: t(f"cmp.{c}", ctx.lang), **on)
         with st.expander(ctx.t("control.copy_link"), icon=":material/link:"):

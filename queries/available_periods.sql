@@ -3,4 +3,4 @@
 -- grain: one row per period
 -- params: none
 -- columns: period
-select period from company_month order by period
+select period from corporation_month order by period

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import config, formats, registry, warehouse
+from dashboard import config, formats, queries, registry, warehouse
 from dashboard.build import build
 from dashboard.labels import t
 from tests.test_views import APP, PAGES, assert_clean, figures, kpi_rows, metrics, open_page, rows, values, warnings
@@ -123,6 +123,13 @@ def test_a_branch_is_seen_beside_its_own_company(corporation_env, cw, latest):
     want = [r[0] for r in cw.execute("select app_share from company_month where company_code = 'PC01' and period "
                                      "between ? and ? order by period", [first, formats.to_month(latest)]).fetchall()]
     assert values(company["y"]) == pytest.approx(want)
+
+
+def test_the_period_list_has_each_period_once(cw):
+    """available_periods (every page's period slider) once per period, not once per company and period."""
+    periods = list(queries.run(cw, "available_periods")["period"])
+    expected = [r[0] for r in cw.execute("select distinct period from branch_month order by period").fetchall()]
+    assert [formats.to_month(p) for p in periods] == expected
 
 
 def test_data_freshness_lists_companies_at_the_top_and_a_company_s_branches_below(corporation_env, cw):
