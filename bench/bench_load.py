@@ -73,6 +73,8 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from dashboard import drops
 
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-load-", dir=args.workdir))
     try:
         source = args.source

@@ -6,7 +6,8 @@
                                                                             # corporation of a corporation's data
 
 For each page: one warm-up run (fills the query cache, as a page someone already opened), then the median of
---runs timed reruns. Pages read only small marts, so the figures should not grow with the number of customers.
+--runs timed reruns, the data directories taking turns run by run (a noisy machine slows both alike). Pages read
+only small marts, so the figures should not grow with the number of customers.
 """
 from __future__ import annotations
 
@@ -22,32 +23,41 @@ sys.path.insert(0, str(REPO))
 PARAMS = {"branch": "PC08AA", "from": "2020-01", "to": "2020-08", "lang": "vi"}
 
 
-def page_times(data_dir: Path, runs: int, params: dict[str, str]) -> dict[str, float]:
+def page_times(data_dirs: list[Path], runs: int, params: dict[str, str]) -> list[dict[str, float]]:
+    """Median warm run of each page, per data directory. The directories take turns run by run (A, B, A, B, ...),
+    so that a machine slowing down for a while slows every directory alike and the ratios stay fair."""
     from streamlit.testing.v1 import AppTest
 
     from dashboard import registry, warehouse
 
-    os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
-    customers = warehouse.connect(warehouse.current(data_dir).path).execute(
-        "select count(*) from customers").fetchall()[0][0]
-    out = {}
+    out: list[dict[str, float]] = []
+    for data_dir in data_dirs:
+        con = warehouse.connect(warehouse.current(data_dir).path)
+        out.append({"_customers": con.execute("select count(*) from customers").fetchall()[0][0]})
+        con.close()
     for spec in registry.PAGES:
         name = spec.key
-        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
-        for key, value in params.items():
-            at.query_params[key] = value
-        if name != "overview":
-            at.switch_page(spec.view)
-        at.run()
-        if at.exception:
-            raise SystemExit(f"{name}: {at.exception[0].value}")
-        timings = []
+        apps = []
+        for data_dir in data_dirs:
+            os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+            at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
+            for key, value in params.items():
+                at.query_params[key] = value
+            if name != "overview":
+                at.switch_page(spec.view)
+            at.run()  # warm-up: fills the query cache, as a page someone already opened
+            if at.exception:
+                raise SystemExit(f"{name} ({data_dir}): {at.exception[0].value}")
+            apps.append(at)
+        timings: list[list[float]] = [[] for _ in data_dirs]
         for _ in range(runs):
-            started = time.perf_counter()
-            at.run()
-            timings.append(time.perf_counter() - started)
-        out[name] = statistics.median(timings) * 1000
-    out["_customers"] = customers
+            for i, (data_dir, at) in enumerate(zip(data_dirs, apps)):
+                os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+                started = time.perf_counter()
+                at.run()
+                timings[i].append(time.perf_counter() - started)
+        for i, t in enumerate(timings):
+            out[i][name] = statistics.median(t) * 1000
     return out
 
 
@@ -58,7 +68,7 @@ def main() -> None:
     parser.add_argument("--top", action="store_true", help="no branch in the link: the top level of each warehouse")
     args = parser.parse_args()
     params = {k: v for k, v in PARAMS.items() if not (args.top and k == "branch")}
-    results = [page_times(d, args.runs, params) for d in args.data_dir]
+    results = page_times(args.data_dir, args.runs, params)
     header = "page".ljust(12) + "".join(f"{r['_customers']:>14,} cust." for r in results)
     if len(results) == 2:
         header += "     ratio"
