@@ -125,6 +125,15 @@ def test_a_branch_is_seen_beside_its_own_company(corporation_env, cw, latest):
     assert values(company["y"]) == pytest.approx(want)
 
 
+def test_the_sql_page_offers_the_view_s_company_s_branches(corporation_env, cw):
+    at = open_page("sql", {"company": "PC02", "q": "branch_kpis"})
+    assert_clean(at)
+    [picker] = [m for m in at.multiselect if m.key == "qp_branches"]
+    pc02 = [r[0] for r in cw.execute("select branch_code from branches where company_code = 'PC02' "
+                                     "order by branch_code").fetchall()]
+    assert sorted(picker.options) == pc02
+
+
 def test_the_period_list_has_each_period_once(cw):
     """available_periods (every page's period slider) once per period, not once per company and period."""
     periods = list(queries.run(cw, "available_periods")["period"])

@@ -171,14 +171,15 @@ def param_value(name: str, defaults: dict):
     """Catalogue parameters default to the view in the URL (branches, periods), else the warehouse defaults."""
     periods = ctx.periods
     label = f"${name}"
+    # branches offered: the view's company's (every branch at the corporation level), as in the sidebar
     if name == "branches":
-        return st.multiselect(label, list(ctx.branch_names), default=ctx.branches, key=f"qp_{name}")
+        return st.multiselect(label, ctx.scope_branches, default=ctx.branches, key=f"qp_{name}")
     if name in ("period_from", "period_to", "period"):
         default = {"period_from": ctx.state.period_from}.get(name, ctx.state.period_to)
         return st.selectbox(label, periods, index=periods.index(default), key=f"qp_{name}",
                             format_func=lambda p: formats.fmt_period(p, ctx.lang))
     if name == "branch":
-        return st.selectbox(label, list(ctx.branch_names), key=f"qp_{name}")
+        return st.selectbox(label, ctx.scope_branches, key=f"qp_{name}")
     if name == "company":  # empty: the whole corporation (NULL)
         options = [None, *ctx.companies]
         return st.selectbox(label, options, index=options.index(ctx.company) if ctx.company in options else 0,

@@ -70,3 +70,22 @@ def test_the_corporation_ranks_its_companies_and_opens_one(browser, corporation_
     assert all(name in legend for name in companies.values()) and "Toàn Tổng công ty" in legend
     screenshot(fresh, "corporation_payments")
     context.close()
+
+
+def test_the_data_page_shows_freshness_by_company_then_a_company_s_branches(browser, corporation_app):
+    url, _ = corporation_app
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{url}/data?lang=vi")
+    wait_rendered(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert "Mở một công ty để xem từng điện lực" in main_text(page)  # the companies' caption
+    screenshot(page, "corporation_data")
+
+    page.goto(f"{url}/data?company=PC02&lang=vi")
+    wait_rendered(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    text = main_text(page)
+    assert "Mở một công ty để xem từng điện lực" not in text and "Mỗi ô: kỳ mới nhất có dữ liệu" in text
+    screenshot(page, "corporation_data_PC02")
+    context.close()
