@@ -52,6 +52,8 @@ def test_the_corporation_ranks_its_companies_and_opens_one(browser, corporation_
     picker.click()
     page.get_by_role("option", name=f"{companies['PC02']} (PC02)").click()
     page.wait_for_url("**company=PC02**", timeout=30_000)
+    # the URL changes before the rerun draws: wait for the company's view, not just for any finished run
+    page.get_by_text("Xếp hạng các công ty").wait_for(state="detached", timeout=30_000)
     wait_rendered(page)
     text = main_text(page)
     assert companies["PC02"] in text and "Xếp hạng các công ty" not in text
