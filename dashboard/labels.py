@@ -413,6 +413,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ops.provisional_none": ("Không có số liệu tạm tính: mọi kỳ đã được nạp đầy đủ.",
                              "No provisional figures: every period was loaded in full."),
     "ops.freshness": ("Độ mới dữ liệu theo điện lực", "Data freshness by branch"),
+    "ops.freshness_companies": ("Độ mới dữ liệu theo công ty", "Data freshness by company"),
     "ops.freshness_caption": (
         "Mỗi ô: kỳ mới nhất có dữ liệu · số dòng của kỳ đó. Đỏ: trễ hạn; vàng: thiếu kỳ mới nhất của công ty; "
         "tím: có số liệu tạm tính.",

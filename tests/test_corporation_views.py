@@ -146,6 +146,7 @@ def test_data_freshness_lists_companies_at_the_top_and_a_company_s_branches_belo
     period (from branch_month) and a link into the company; company=PC02 lists PC02's branches only."""
     at = open_page("data")
     assert_clean(at)
+    assert t("ops.freshness_companies", "vi") in [h.value for h in at.subheader]
     [top] = [d.value for d in at.dataframe if t("col.company", "vi") in d.value.columns]
     names = names_vi(cw)
     assert list(top[t("col.company", "vi")]) == [names[c] for c in sorted(names) if c in ("PC01", "PC02", "PC08")]

@@ -546,7 +546,9 @@ FAMILIES = registry.FAMILIES
 UNITS = formats.UNITS
 
 ui.guarded(ctx, lambda: ui.tile(ctx, "data_version_info", draw_version))
-SECTIONS = (("ops.provisional", draw_provisional), ("ops.freshness", draw_freshness), ("ops.load", draw_load),
+SECTIONS = (("ops.provisional", draw_provisional),
+            ("ops.freshness_companies" if ctx.is_corporation else "ops.freshness", draw_freshness),
+            ("ops.load", draw_load),
             ("ops.history", draw_history), ("ops.changes", draw_changes), ("ops.audit", draw_audit),
             ("data.kpi_catalogue", draw_catalogue))
 for heading, draw in SECTIONS:  # each fails in place, not the page
