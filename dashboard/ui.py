@@ -392,6 +392,13 @@ def navigation(ctx: Page) -> None:
                      disabled=spec.key == ctx.key)
 
 
+def company_link(ctx: Page, code: str, page_path: str = "") -> str:
+    """A page (the overview by default) for one company and its branches: the same periods, comparison, language
+    and pinned version."""
+    state = replace(ctx.state.shared(), company=code, branches=()).pinned(ctx.state.v)
+    return f"./{page_path}?" + links.query_string(state)
+
+
 def share_link(ctx: Page) -> str:
     try:
         base = st.context.url or ""

@@ -4,7 +4,6 @@ between two versions (`old` and `new` in the URL), the audit log of builds and l
 The thinking is in dashboard/operations.py."""
 import datetime as dt
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -179,7 +178,7 @@ def draw_units(table: pd.DataFrame, unit: str, heading: str, name, link: bool = 
     by_cell = {(r[unit], r["source_table"]): r for r in table.to_dict("records")}
     wide = {heading: [name(u) for u in units]}
     if link:
-        wide[ctx.t("col.open")] = [company_link(u) for u in units]
+        wide[ctx.t("col.open")] = [ui.company_link(ctx, u, "data") for u in units]
     paint: dict[str, list[str]] = {heading: [""] * len(units)}
     for source, key in TABLE_LABELS.items():
         column = ctx.t(key)
@@ -209,12 +208,6 @@ def draw_units(table: pd.DataFrame, unit: str, heading: str, name, link: bool = 
         config[ctx.t("col.open")] = st.column_config.LinkColumn(display_text=ctx.t("ops.company_link"))
     st.dataframe(shown.style.apply(lambda _: colours, axis=None), hide_index=True, width="stretch",
                  key="ops_freshness", column_config=config)
-
-
-def company_link(code: str) -> str:
-    """This page for one company: its branches' freshness, the same version and language."""
-    state = replace(ctx.state.shared(), company=code, branches=()).pinned(ctx.state.v)
-    return "./data?" + links.query_string(state)
 
 
 def marks_text(marks) -> str:

@@ -1,11 +1,10 @@
 """Overview (/): the KPI cards of the company (or of the branch the link names) for the period, the biggest
 misses, and the branch x KPI table. At the corporation level: the corporation's cards, and the companies ranked in
 the same table, each with a link to its branches."""
-from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import formats, links, registry, scorecard, ui
+from dashboard import formats, registry, scorecard, ui
 from dashboard.family import descriptions, history_from, pack_download, pack_unavailable, scope_cards
 from dashboard.labels import escape_markdown
 
@@ -29,7 +28,7 @@ def draw_table(kpis, branch_rows, targets):
     config = {}
     if ctx.by_company:  # each company opens its own branches
         link = ctx.t("col.open")
-        values.insert(0, link, [company_link(c) for c in codes])
+        values.insert(0, link, [ui.company_link(ctx, c) for c in codes])
         states.insert(0, link, None)
         config[link] = st.column_config.LinkColumn(link, display_text=ctx.t("overview.company_link"))
     styler = (values.style
@@ -44,12 +43,6 @@ def draw_table(kpis, branch_rows, targets):
         st.subheader(ctx.t("overview.scorecard"), divider="gray")
         st.caption(ctx.t("overview.table_help", period=when))
     st.dataframe(styler, width="stretch", key="branch_table", column_config=config)
-
-
-def company_link(code: str) -> str:
-    """The overview of one company (its cards and branches), for the same periods, comparison and language."""
-    state = replace(ctx.state.shared(), company=code, branches=()).pinned(ctx.state.v)
-    return "./?" + links.query_string(state)
 
 
 def table_export():
