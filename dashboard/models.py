@@ -8,6 +8,7 @@ One model per file, one SELECT under a header that says what the model is (in th
     -- grain: one row per branch_code and period
     -- unique_key: branch_code, period     optional: the columns that identify a row (tested as unique)
     -- incremental: period                 optional: how a monthly load recomputes it (below); default full
+    -- final_when: is_trued_up             optional, customer_id models: rows a later month cannot change (below)
     -- description: what it holds; a long text goes on over lines
     --   indented with at least two spaces after the dashes
     -- tests: not_null(branch_code, period)
@@ -29,6 +30,13 @@ Incremental (used by `python -m dashboard load`, dashboard/load.py): `full` reco
 without a period, read whole), so a load recomputes only the periods it changed; `customer_id` says the same
 per customer. The claim is the model author's; tests/test_load.py proves it by loading the sample month by
 month and comparing with a full build at every step.
+
+`final_when` (a boolean column of a `customer_id` model whose unique_key is its fact table's key, as
+estimate_trueups' bill_id) claims more: a row where it is true stays as it is when later months are appended,
+and a row where it is false depends only on its own fact row and the facts of later months. A load that only
+appends months then recomputes a customer from its open rows' facts and the new months' facts, not from its
+whole history (a few row groups of the bills, not a scan of every customer id); customers whose history
+changed (a replaced month, a branch move) are still recomputed whole.
 
 Dependencies are not guessed from the text: DuckDB parses each model (`json_serialize_sql`) and every table
 the SELECT reads, CTE names aside, is either an export table or another model, which then runs first
@@ -99,6 +107,10 @@ class Model:
     @property
     def incremental(self) -> str:
         return self.header.incremental
+
+    @property
+    def final_when(self) -> str:
+        return self.header.final_when
 
     @property
     def shown(self) -> str:

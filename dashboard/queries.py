@@ -5,8 +5,8 @@
 call and parsed once per content, so an edited file takes effect on the next rerun.
 
 Model files (`queries/models/<name>.sql`) have their own header, parsed here too and described in
-dashboard/models.py: `model`, `materialized`, `grain`, optional `description`, `unique_key`, `incremental`
-and `tests`.
+dashboard/models.py: `model`, `materialized`, `grain`, optional `description`, `unique_key`, `incremental`,
+`final_when` and `tests`.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 QUERY_REQUIRED = ("title", "title_en", "grain", "params")
 QUERY_FIELDS = QUERY_REQUIRED + ("description", "columns")
 MODEL_REQUIRED = ("model", "materialized", "grain")
-MODEL_FIELDS = MODEL_REQUIRED + ("description", "unique_key", "incremental", "tests")
+MODEL_FIELDS = MODEL_REQUIRED + ("description", "unique_key", "incremental", "final_when", "tests")
 MATERIALIZED = ("table", "staging")  # staging: a temp table that lives only while the build runs
 # incremental: how a monthly load (dashboard/load.py) recomputes the model. full: all of it; period or
 # customer_id: only the rows of the periods (customers) the load changed, reading only those of its inputs.
@@ -102,6 +102,7 @@ class ModelFile:
     unique_key: tuple[str, ...] = ()
     tests: tuple[DataTest, ...] = ()
     incremental: str = "full"
+    final_when: str = ""
 
     @property
     def is_staging(self) -> bool:
@@ -279,11 +280,16 @@ def _parse_model(path_str: str, text: str) -> ModelFile:
         raise QueryError(path, f"header field 'incremental': {fields['incremental']!r} is not "
                          f"{', '.join(INCREMENTAL)} (full: a monthly load recomputes all of it; period or "
                          "customer_id: only the rows of the periods or customers the load changed)")
+    final_when = _name_list(path, "final_when", fields.get("final_when", ""))
+    if len(final_when) > 1 or (final_when and (incremental != "customer_id" or len(unique_key) != 1)):
+        raise QueryError(path, "header field 'final_when' is one boolean column, for an `incremental: customer_id` "
+                         "model with a one-column unique_key (the key of the fact table its rows come from)")
     tests = _parse_tests(path, fields.get("tests", ""))
     _one_select(path, sql)
     return ModelFile(name=path.stem, path=path, model=fields["model"], grain=fields["grain"],
                      description=fields.get("description", ""), sql=sql, digest=_digest(text),
-                     materialized=materialized, unique_key=unique_key, tests=tests, incremental=incremental)
+                     materialized=materialized, unique_key=unique_key, tests=tests, incremental=incremental,
+                     final_when=final_when[0] if final_when else "")
 
 
 _TEST_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(([^()]*)\)")

@@ -214,7 +214,7 @@ def check_overrides(model_list: list[Model]) -> list[Problem]:
             problems.append(Problem(shown, exc.message))
             continue
         main = names[path.stem].header
-        same = ("materialized", "unique_key", "incremental", "tests")
+        same = ("materialized", "unique_key", "incremental", "final_when", "tests")
         differ = [k for k in same if _header_value(header, k) != _header_value(main, k)]
         if differ:
             problems.append(Problem(shown, f"header differs from {names[path.stem].shown} in {', '.join(differ)}",

@@ -297,6 +297,40 @@ def ext(fmt: str) -> str:
 FORMATS = pytest.mark.parametrize("fmt", ["csv", "parquet"])
 
 
+SPAN_CASES = [
+    ("three companies", [5, 6, 7, 10**10 + 1, 10**10 + 9, 2 * 10**10], 3),
+    ("one block", list(range(100, 200)), 1),
+    ("negative ids", [-(2**40), -5, 3], 3),
+    ("a block boundary", [2**26 - 1, 2**26], 2),
+]
+
+
+@pytest.mark.parametrize("ids,blocks", [c[1:] for c in SPAN_CASES], ids=[c[0] for c in SPAN_CASES])
+def test_id_spans_keep_every_id_and_narrow_a_join_without_changing_it(ids, blocks):
+    """The monthly load narrows the published side of a join to the drop's id spans: every id of the relation
+    meets the condition, and a join of a large table through it finds exactly what the plain join finds."""
+    con = duckdb.connect()
+    con.execute("create table small as select unnest($1::bigint[]) as id", [ids])
+    con.execute("create table big as select id from small union all select range * 7919 - 1000000000 as id "
+                "from range(300000)")
+    spans = exports.id_spans(con, "small", "id")
+    assert spans is not None and spans.count("between") == blocks
+    assert rows(con, f"select count(*) from small where not {spans}") == [(0,)]
+    assert rows(con, f"select id from (from big where {spans}) semi join small using (id) order by id") == \
+        rows(con, "select id from big semi join small using (id) order by id")
+    assert exports.id_spans(con, "(select id from small where false)", "id") is None
+
+
+def test_id_spans_give_up_on_text_and_on_too_many_blocks():
+    con = duckdb.connect()
+    assert exports.id_spans(con, "(select 'HD' || range as id from range(5))", "id") is None
+    too_many = exports.id_spans(con, f"(select range << {exports.BLOCK_BITS} as id "
+                                f"from range({exports.MAX_BLOCKS + 1}))", "id")
+    assert too_many is None
+    assert exports.id_spans(con, f"(select range << {exports.BLOCK_BITS} as id from range({exports.MAX_BLOCKS}))",
+                            "id", on="b.x").startswith("(b.x between 0 and 0 or ")
+
+
 @FORMATS
 def test_mixed_integer_and_code_ids_load_as_text(tmp_path, fmt):
     """Some bills numbered, some coded: the column is text and every value is kept as written; payments naming

@@ -133,6 +133,48 @@ def test_a_loaded_period_is_replaced_as_a_whole(sample_drops, tmp_path):
     assert entry["ok"] and entry["replaced"] == [sample_drops[5].name]
 
 
+def test_a_new_month_redoes_open_true_ups_from_their_own_bills_and_moved_customers_whole(sample_drops, tmp_path,
+                                                                                          monkeypatch):
+    """A month that only appends: estimate_trueups (final_when: is_trued_up) is redone for its customers from
+    their open estimates' bills and the new month's, not their whole history; customers that moved branch in
+    the same drop are redone whole. Both equal a full build."""
+    data = fresh(tmp_path, sample_drops, 10)
+    con = duckdb.connect(str(warehouse.current(data).path), read_only=True)
+    open_ids = [r[0] for r in con.execute("select distinct customer_id from estimate_trueups where not is_trued_up "
+                                          "order by 1 limit 3").fetchall()]
+    closed_ids = [r[0] for r in con.execute("select customer_id from estimate_trueups group by 1 "
+                                            "having bool_and(is_trued_up) order by 1 limit 3").fetchall()]
+    movers = con.execute("select * from customers where customer_id in (select unnest($1)) order by 1",
+                         [open_ids + closed_ids]).fetchall()
+    fields = [d[0] for d in con.description]
+    branches = [r[0] for r in con.execute("select branch_code from branches order by 1").fetchall()]
+    con.close()
+    assert len(open_ids) == 3 and len(closed_ids) == 3
+    drop = copy_drop(sample_drops[11], tmp_path / "moves")
+    rows = [r for r in read_rows(drop / "customers.csv") if r["customer_id"] not in open_ids + closed_ids]
+    for values in movers:
+        row = {k: "" if v is None else str(v) for k, v in zip(fields, values)}
+        row["branch_code"] = next(b for b in branches if b != row["branch_code"])
+        rows.append(row)
+    write_rows(drop / "customers.csv", rows, list(read_rows(sample_drops[11] / "customers.csv")[0]))
+
+    calls = []
+    original = load.Step._open_facts
+
+    def spy(step, model, fact):
+        calls.append((model.name, fact, step.con.execute("select count(*) from load_full").fetchall()[0][0]))
+        return original(step, model, fact)
+
+    monkeypatch.setattr(load.Step, "_open_facts", spy)
+    load.load(drop, data)
+    assert calls == [("estimate_trueups", "bills", len(open_ids) + len(closed_ids))]
+    history = drops.History()
+    for step in [*sample_drops[:11], drop]:
+        history.add(step)
+    full = build(history.write(tmp_path / "export"), tmp_path / "full")
+    assert drops.compare(warehouse.current(data).path, full.path) == []
+
+
 def test_the_cli_says_a_period_was_replaced(sample_drops, tmp_path):
     data = fresh(tmp_path, sample_drops, 3)
     proc = subprocess.run([sys.executable, "-m", "dashboard", "load", "--source", str(sample_drops[3]),

@@ -138,6 +138,14 @@ BAD_MODEL_HEADERS = [
     ("column twice", head("m", "-- tests: unique(a, a)\n"), "names a column twice"),
     ("test twice", head("m", "-- tests: unique(a)\n-- tests: unique(a)\n"), "lists unique(a) twice"),
     ("unknown incremental", head("m", "-- incremental: monthly\n"), "'monthly' is not full, period, customer_id"),
+    ("final_when on a period model", head("m", "-- unique_key: a\n-- incremental: period\n-- final_when: done\n"),
+     "for an `incremental: customer_id` model"),
+    ("final_when without a key", head("m", "-- incremental: customer_id\n-- final_when: done\n"),
+     "one-column unique_key"),
+    ("final_when of two columns", head("m", "-- unique_key: a\n-- incremental: customer_id\n-- final_when: x, y\n"),
+     "one boolean column"),
+    ("final_when not a name", head("m", "-- unique_key: a\n-- incremental: customer_id\n-- final_when: not x\n"),
+     "'not x' is not a name"),
 ]
 
 

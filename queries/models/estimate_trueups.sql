@@ -3,6 +3,7 @@
 -- grain: one row per estimated bill
 -- unique_key: bill_id
 -- incremental: customer_id
+-- final_when: is_trued_up
 -- description: how each estimated bill was trued up. An estimate run (consecutive estimated bills of
 --   one customer, ordered by period, read_on, bill_id) is closed by the customer's next bill read
 --   remotely or manually; that bill's offset_kwh (actual - estimated) is split over the run's bills in
