@@ -101,6 +101,30 @@ def test_compare_sees_a_changed_value(sample_drops, tmp_path):
     assert drops.compare(built.path, copy)[0].startswith("branch_month: 1 rows differ")
 
 
+def test_compare_by_checksum_sees_a_changed_raw_value(sample_drops, tmp_path, monkeypatch):
+    """Tables above CHECKSUM_ROWS (a corporation's raw facts) are compared by checksums: one changed kWh and
+    one swapped pair of values are seen; the same rows in another order are equal."""
+    monkeypatch.setattr(drops, "CHECKSUM_ROWS", 0)
+    built = build(sample_drops[0], tmp_path / "a")
+    copy = tmp_path / "b.duckdb"
+    shutil.copyfile(built.path, copy)
+    con = duckdb.connect(str(copy))
+    con.execute("create or replace table bills as select * from bills order by random()")
+    con.close()
+    assert drops.compare(built.path, copy) == []
+    con = duckdb.connect(str(copy))
+    con.execute("update bills set kwh = kwh + 1 where bill_id = (select min(bill_id) from bills)")
+    con.close()
+    assert drops.compare(built.path, copy)[0].startswith("bills: rows differ (checksums")
+    shutil.copyfile(built.path, copy)
+    con = duckdb.connect(str(copy))
+    ids = con.execute("select min(bill_id), max(bill_id) from bills").fetchall()[0]
+    con.execute("update bills set read_on = case bill_id when $1 then (select read_on from bills where bill_id = $2) "
+                "else (select read_on from bills where bill_id = $1) end where bill_id in ($1, $2)", list(ids))
+    con.close()
+    assert any(f.startswith("bills: rows differ") for f in drops.compare(built.path, copy))
+
+
 # ---------------------------------------------------------------- corrections and gaps
 
 
