@@ -27,6 +27,9 @@ DEFAULT_CUSTOMERS = 290_000
 
 STEP = r"""
 import json, os, resource, sys, time
+def peak_mb():
+    # this process's own high-water mark: ru_maxrss keeps the parent's across fork and exec
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
 sys.path.insert(0, {repo!r})
 step, args = sys.argv[1], json.loads(sys.argv[2])
 
@@ -75,7 +78,7 @@ elif step == "spark":
     out["java_peak_mb"] = java_peak_mb()
     spark_engine.stop()
 out["seconds"] = time.perf_counter() - t
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["peak_mb"] = peak_mb()
 print(json.dumps(out))
 """
 

@@ -131,8 +131,22 @@ class History:
         held = {r[0] for r in self.con.execute("select table_name from information_schema.tables").fetchall()}
         for table in TABLES:
             if table in held or not TABLES[table].optional:  # an optional table never loaded stays out
-                _write(self.con, f"select * from {ident(table)}", out_dir / table, fmt)
+                _write(self.con, f"select *{self._typed_ids(table, fmt)} from {ident(table)}", out_dir / table, fmt)
         return out_dir
+
+    def _typed_ids(self, table: str, fmt: str) -> str:
+        """For Parquet, ids held as text that are all whole numbers written back as BIGINT, as the exports had
+        them (a build reads text ids the slow way: a benchmark's full build would not be the export's)."""
+        if fmt != "parquet":
+            return ""
+        whole = []
+        for col in (c.name for c in TABLES[table].columns if c.id):
+            c = ident(col)
+            if self.con.execute(f"select count(*) = 0 from {ident(table)} where {c} is not null and "
+                                f"(try_cast({c} as bigint) is null or try_cast({c} as bigint)::varchar <> {c})"
+                                ).fetchall()[0][0]:
+                whole.append(f"{c}::bigint as {c}")
+        return f" replace ({', '.join(whole)})" if whole else ""
 
 
 def snapshot(drops: list[Path], out_dir: Path, fmt: str = "csv") -> Path:

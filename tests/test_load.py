@@ -125,6 +125,24 @@ def test_compare_by_checksum_sees_a_changed_raw_value(sample_drops, tmp_path, mo
     assert any(f.startswith("bills: rows differ") for f in drops.compare(built.path, copy))
 
 
+def test_a_parquet_snapshot_writes_whole_number_ids_as_integers_and_codes_as_text(sample_drops, tmp_path):
+    """The benchmark's full build reads a snapshot: its ids must have the exports' types (text ids take the
+    slow path), whole numbers as BIGINT, codes as written."""
+    coded = copy_drop(sample_drops[2], tmp_path / "coded")
+    rows = read_rows(coded / "service_requests.csv")
+    for row in rows:
+        row["request_id"] = "YC" + row["request_id"]
+    write_rows(coded / "service_requests.csv", rows)
+    out = drops.snapshot([*sample_drops[:2], coded], tmp_path / "snap", fmt="parquet")
+    con = duckdb.connect()
+    kinds = {(t, c): k for t in ("bills", "payments", "service_requests")
+             for c, k, *_ in con.execute(f"describe from read_parquet('{out / t}.parquet')").fetchall()}
+    assert kinds["bills", "bill_id"] == kinds["payments", "payment_id"] == kinds["payments", "bill_id"] == "BIGINT"
+    assert kinds["service_requests", "request_id"] == "VARCHAR"
+    assert con.execute(f"select count(*) from read_parquet('{out / 'service_requests'}.parquet') "
+                       "where request_id like 'YC%'").fetchall()[0][0] == len(rows)
+
+
 # ---------------------------------------------------------------- corrections and gaps
 
 
