@@ -482,7 +482,7 @@ def test_default_size_volume(full):
     assert abs(rows["payments"] - rows["bills"]) < 0.03 * rows["bills"]
     assert rows["customers"] == 290_000
     assert 20_000 <= rows["service_requests"] <= 100_000
-    # speed is measured by tests/bench_build.py, never asserted here
+    # speed is measured by bench/bench_build.py, never asserted here
 
 
 def test_believable_dynamics_at_the_default_size(full):
