@@ -26,11 +26,9 @@ sys.path.insert(0, str(REPO))
 DEFAULT_CUSTOMERS = 290_000
 
 STEP = r"""
-import json, os, resource, sys, time
-def peak_mb():
-    # this process's own high-water mark: ru_maxrss keeps the parent's across fork and exec
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
+import json, os, sys, time
 sys.path.insert(0, {repo!r})
+from bench.steps import peak_mb
 step, args = sys.argv[1], json.loads(sys.argv[2])
 
 

@@ -25,10 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CUSTOMERS = 290_000
 
 STEP = r"""
-import json, resource, sys, time
-def peak_mb():
-    # this process's own high-water mark: ru_maxrss keeps the parent's across fork and exec
-    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]) / 1024
+import json, sys, time
+from bench.steps import peak_mb  # the step runs in the repo folder
 step, args = sys.argv[1], json.loads(sys.argv[2])
 t = time.perf_counter()
 out = {}

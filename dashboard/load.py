@@ -799,14 +799,12 @@ class Step:
         their open rows, and every fact of the customers recomputed whole. Each part reads few row groups (the
         open rows' keys as ranges: zone maps skip the rest), and no part repeats another's rows."""
         con, key = self.con, ident(model.unique_key[0])
+        partly = "customer_id in (select customer_id from load_customers except select customer_id from load_full)"
         kind = con.execute(f"describe select {key} from {self.main(fact)}").fetchall()[0][1]  # ids may now be text
         con.execute(f"create or replace temp table load_open as select {key}::{kind} as {key} "
-                    f"from {self.main(model.name)} where not {ident(model.final_when)} "
-                    "and customer_id in (select customer_id from load_customers "
-                    "except select customer_id from load_full)")
+                    f"from {self.main(model.name)} where not {ident(model.final_when)} and {partly}")
         new = period_filter(fact, self.appended)
-        parts = [f"select * from {self.main(fact)} where {new} and customer_id in "
-                 "(select customer_id from load_customers except select customer_id from load_full)"]
+        parts = [f"select * from {self.main(fact)} where {new} and {partly}"]
         if con.execute("select count(*) from load_open").fetchall()[0][0]:
             spans = exports.id_spans(con, "load_open", model.unique_key[0])
             parts.append(f"select * from {self.main(fact)} where {spans or 'true'} and not {new} and "
